@@ -1,0 +1,27 @@
+# The batch-normalization claims companion: one notebook per paper claim,
+# executed by papermill, each writing its figures and a machine-checked verdict.
+#   snakemake --cores 8              everything (profiles/default is picked up)
+#   snakemake --cores 2 cao2023      one paper
+#   snakemake --cores 1 cao2023_uniform_margin    one claim (rule = claim id with _)
+#   snakemake --config scale=quick   the small, fast scale
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/table.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/claims.md",

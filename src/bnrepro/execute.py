@@ -1,0 +1,90 @@
+"""Run one claim notebook: jupytext source -> papermill -> normalized .ipynb -> HTML.
+
+    python -m bnrepro.execute NOTEBOOK.py --parameters JSON --ipynb OUT.ipynb --html OUT.html --verdict V.json
+
+The executed notebook and its HTML are written whether or not the notebook
+fails (papermill marks the failing cell), and normalized so that the same run
+gives the same bytes. The exit status is non-zero when the notebook failed or
+finished without writing its verdict, so a failure is never taken for a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+_VOLATILE = ("start_time", "end_time", "duration")
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def normalize(nb: nbformat.NotebookNode, source: Path) -> nbformat.NotebookNode:
+    """Drop timestamps and durations; give cells stable ids; name the source file."""
+    meta = nb.metadata.get("papermill", {})
+    for key in _VOLATILE:
+        meta.pop(key, None)
+    if "input_path" in meta:
+        meta["input_path"] = str(source)
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"
+        cell.metadata.pop("execution", None)
+        for key in _VOLATILE:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    return nb
+
+
+def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: Path) -> int:
+    threads = str(parameters.get("threads", 1))
+    os.environ.update({var: threads for var in _THREAD_VARS})  # read by BLAS when the kernel starts
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    for path in (ipynb, html, verdict):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    verdict.unlink(missing_ok=True)
+    source = jupytext.read(notebook)
+    source.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    status = 0
+    try:
+        papermill.execute_notebook(
+            source,
+            str(ipynb),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=os.getcwd(),
+            progress_bar=False,
+            log_output=True,
+        )
+    except papermill.PapermillExecutionError as error:
+        print(f"bnrepro.execute: {notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
+        status = 1
+    executed = normalize(nbformat.read(ipynb, as_version=4), notebook)
+    nbformat.write(executed, ipynb)
+    body, _ = HTMLExporter().from_notebook_node(executed)
+    html.write_text(body)
+    if status == 0 and not verdict.is_file():
+        print(f"bnrepro.execute: {notebook} finished without writing {verdict}", file=sys.stderr)
+        status = 1
+    return status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--parameters", required=True, help="JSON object of notebook parameters")
+    parser.add_argument("--ipynb", required=True, type=Path)
+    parser.add_argument("--html", required=True, type=Path)
+    parser.add_argument("--verdict", required=True, type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill streams cell outputs as progress
+    return execute(args.notebook, json.loads(args.parameters), args.ipynb, args.html, args.verdict)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

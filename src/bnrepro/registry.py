@@ -1,0 +1,120 @@
+"""The claims registry (config/config.yaml): validation and per-claim parameters.
+
+`validate` runs before any job: the JSON Schema first, then every claim's
+notebook is checked to exist and to declare, in its `parameters` cell, each
+parameter the registry sets, with a matching type. Errors name the key.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from bnrepro.claims import split_id, verdict_path
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Parameters every notebook declares; the workflow sets them, the registry must not.
+INJECTED = ("scale", "threads", "out_dir", "verdict_path")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _where(path) -> str:
+    return " -> ".join(str(p) for p in path) or "(top level)"
+
+
+def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEMA) -> dict:
+    """Check `config` (a parsed config.yaml, with defaults filled in); return it."""
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"  {_where(e.absolute_path)}: {e.message}" for e in errors]
+        raise ConfigError("invalid config/config.yaml:\n" + "\n".join(lines))
+    config.setdefault("strict_data", False)
+    problems = []
+    for claim_id, entry in config["claims"].items():
+        notebook = Path(root) / entry["notebook"]
+        if not notebook.is_file():
+            problems.append(f"  claims -> {claim_id} -> notebook: {entry['notebook']} does not exist")
+            continue
+        declared = notebook_parameters(notebook)
+        missing = [p for p in INJECTED if p not in declared]
+        if missing:
+            problems.append(f"  {entry['notebook']}: its parameters cell lacks {missing}")
+        for scale, params in entry["params"].items():
+            for key, value in params.items():
+                where = f"claims -> {claim_id} -> params -> {scale} -> {key}"
+                if key not in declared:
+                    problems.append(f"  {where}: not a parameter of {entry['notebook']} (it has {sorted(declared)})")
+                elif not _same_type(value, declared[key]):
+                    problems.append(
+                        f"  {where}: {value!r} is a {type(value).__name__}, the notebook expects "
+                        f"a {type(declared[key]).__name__} (default {declared[key]!r})"
+                    )
+    if problems:
+        raise ConfigError("invalid config/config.yaml:\n" + "\n".join(problems))
+    return config
+
+
+def _same_type(value, default) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return type(value) is type(default)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, list):
+        return isinstance(value, list) and (not default or all(_same_type(v, default[0]) for v in value))
+    return type(value) is type(default)
+
+
+@lru_cache(maxsize=None)
+def _parameters_cached(path: str, mtime: float) -> dict:
+    import jupytext
+
+    notebook = jupytext.read(path)
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ConfigError(f"{path}: needs exactly one cell tagged 'parameters', found {len(cells)}")
+    params = {}
+    for node in ast.parse(cells[0].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ConfigError(f"{path}: the parameters cell may hold only 'name = literal' lines (line {node.lineno})")
+        try:
+            params[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise ConfigError(f"{path}: parameter {node.targets[0].id} is not a plain literal (line {node.lineno})") from None
+    return params
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """The names and default values of a notebook's `parameters` cell."""
+    path = Path(path)
+    return dict(_parameters_cached(str(path), path.stat().st_mtime))
+
+
+def claim_parameters(config: dict, claim_id: str, *, threads: int) -> dict:
+    """Everything papermill passes to the claim's notebook at the configured scale."""
+    paper, slug = split_id(claim_id)
+    entry = config["claims"][claim_id]
+    params = dict(entry["params"][config["scale"]])
+    params.update(
+        scale=config["scale"],
+        threads=threads,
+        out_dir=f"figures/{paper}/{slug}",
+        verdict_path=str(verdict_path(claim_id)),
+    )
+    if "strict_data" in notebook_parameters(entry["notebook"]):
+        params["strict_data"] = config["strict_data"]
+    return params
+
+
+def load(path: str | Path = "config/config.yaml", **overrides) -> dict:
+    """Read, override and validate a config file (for tests and scripts)."""
+    config = yaml.safe_load(Path(path).read_text())
+    config.update(overrides)
+    return validate(config, root=Path(path).resolve().parents[1])

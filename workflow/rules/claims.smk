@@ -1,0 +1,56 @@
+# The one generic claim rule: jupytext source -> papermill -> normalized .ipynb -> HTML.
+# The executed notebook and its HTML are declared as logs, which Snakemake keeps
+# when the job fails, so a failing notebook can be read with its error shown.
+
+
+wildcard_constraints:
+    paper="[a-z0-9]+",
+    slug="[a-z0-9]+(-[a-z0-9]+)*",
+
+
+rule claim:
+    input:
+        notebook=lambda wc: claim_entry(wc)["notebook"],
+        library=LIBRARY,
+    output:
+        verdict="results/claims/{paper}-{slug}.json",
+        run="results/claims/{paper}-{slug}.run.json",
+        figures=report(
+            directory("figures/{paper}/{slug}"),
+            patterns=["{name}.png"],
+            caption="../report/claim.rst",
+            category="{paper}",
+            subcategory="{slug}",
+        ),
+    log:
+        ipynb="results/notebooks/{paper}-{slug}.ipynb",
+        html="results/notebooks/{paper}-{slug}.html",
+    threads: lambda wc: claim_entry(wc)["threads"]
+    resources:
+        mem_mb=lambda wc: claim_entry(wc).get("mem_mb", 2000),
+        runtime=lambda wc: claim_entry(wc).get("runtime_min", 30),
+    params:
+        python=PYTHON,
+        parameters=lambda wc, threads: json.dumps(registry.claim_parameters(config, claim_id(wc), threads=threads)),
+    shell:
+        "{params.python} -m bnrepro.execute {input.notebook:q} --parameters {params.parameters:q}"
+        " --ipynb {log.ipynb:q} --html {log.html:q} --verdict {output.verdict:q}"
+
+
+# One target per paper (`snakemake cao2023`) and per claim (`snakemake cao2023_uniform_margin`).
+for _paper in PAPERS:
+
+    rule:
+        name:
+            _paper
+        input:
+            verdicts([c for c in CLAIMS if split_id(c)[0] == _paper]),
+
+
+for _claim in CLAIMS:
+
+    rule:
+        name:
+            _claim.replace("/", "_").replace("-", "_")
+        input:
+            verdicts([_claim]),

@@ -1,0 +1,40 @@
+# Registry loading and validation: runs when the Snakefile is parsed, so a bad
+# config is rejected before any job starts, with a message naming the key.
+import json
+import sys
+from pathlib import Path
+
+try:
+    from bnrepro import registry, table
+    from bnrepro.claims import split_id, verdict_path
+except ImportError as error:
+    raise WorkflowError(
+        f"cannot import bnrepro ({error}). Install the project first: `make setup` "
+        "(or `pip install -c constraints.txt -e .` in your environment)."
+    )
+
+try:
+    registry.validate(config, root=workflow.basedir, schema=Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except registry.ConfigError as error:
+    raise WorkflowError(str(error))
+
+PYTHON = sys.executable
+CLAIMS = list(config["claims"])
+PAPERS = sorted({split_id(c)[0] for c in CLAIMS})
+# A change to any library file reruns the claims (conservative, but never stale).
+LIBRARY = sorted(str(p) for p in Path("src/bnrepro").rglob("*.py")) + ["src/bnrepro/house.mplstyle"]
+
+
+def claim_id(wildcards):
+    cid = f"{wildcards.paper}/{wildcards.slug}"
+    if cid not in config["claims"]:
+        raise WorkflowError(f"unknown claim {cid!r}; the registry has: {', '.join(CLAIMS)}")
+    return cid
+
+
+def claim_entry(wildcards):
+    return config["claims"][claim_id(wildcards)]
+
+
+def verdicts(claims):
+    return [str(verdict_path(c)) for c in claims]
