@@ -29,11 +29,13 @@ rule claim:
     resources:
         mem_mb=lambda wc: claim_entry(wc).get("mem_mb", 2000),
         runtime=lambda wc: claim_entry(wc).get("runtime_min", 30),
+    conda:
+        ENV
     params:
         python=PYTHON,
         parameters=lambda wc, threads: json.dumps(registry.claim_parameters(config, claim_id(wc), threads=threads)),
     shell:
-        "{params.python} -m bnrepro.execute {input.notebook:q} --parameters {params.parameters:q}"
+        "PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {params.python} -m bnrepro.execute {input.notebook:q} --parameters {params.parameters:q}"
         " --ipynb {log.ipynb:q} --html {log.html:q} --verdict {output.verdict:q}"
 
 
@@ -51,6 +53,6 @@ for _claim in CLAIMS:
 
     rule:
         name:
-            _claim.replace("/", "_").replace("-", "_")
+            target_name(_claim)
         input:
             verdicts([_claim]),

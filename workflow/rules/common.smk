@@ -1,9 +1,14 @@
 # Registry loading and validation: runs when the Snakefile is parsed, so a bad
 # config is rejected before any job starts, with a message naming the key.
 import json
+import re
 import sys
 from pathlib import Path
 
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+# bnrepro is imported from the checkout, so a conda user (--use-conda) needs no install step.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 try:
     from bnrepro import registry, table
     from bnrepro.claims import split_id, verdict_path
@@ -18,7 +23,10 @@ try:
 except registry.ConfigError as error:
     raise WorkflowError(str(error))
 
-PYTHON = sys.executable
+# The interpreter that runs Snakemake, unless rules run in their conda environment.
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+PYTHON = "python" if USE_CONDA else sys.executable
+ENV = "../envs/bnrepro.yaml"
 CLAIMS = list(config["claims"])
 PAPERS = sorted({split_id(c)[0] for c in CLAIMS})
 # A change to any library file reruns the claims (conservative, but never stale).
@@ -34,6 +42,11 @@ def claim_id(wildcards):
 
 def claim_entry(wildcards):
     return config["claims"][claim_id(wildcards)]
+
+
+def target_name(claim):
+    """cao2023/uniform-margin -> cao2023_uniform_margin (a rule name for one claim)."""
+    return re.sub("[^a-z0-9]", "_", claim)
 
 
 def verdicts(claims):

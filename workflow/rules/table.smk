@@ -8,11 +8,15 @@ rule claims_table:
         verdicts(CLAIMS),
     output:
         report("results/claims.md", caption="../report/claims.rst", category="Summary"),
+    log:
+        "results/logs/claims_table.log",
+    conda:
+        ENV
     params:
         python=PYTHON,
         claims=" ".join(CLAIMS),
     shell:
-        "{params.python} -m bnrepro.table --out {output:q} {params.claims}"
+        "PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {params.python} -m bnrepro.table --out {output:q} {params.claims} > {log:q} 2>&1"
 
 
 onerror:

@@ -1,0 +1,39 @@
+# The README's commands. Each target sets itself up: it creates .venv when
+# missing and installs the project with the exact pins of constraints.txt.
+#   make figures [CORES=8] [SCALE=paper|quick]    regenerate every figure and verdict
+#   make test                                      the test suite
+#   make report                                    results/report.html
+
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 8
+SCALE ?= paper
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup figures test report lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, alone: pip then takes the pinned CPU build and torchvision adds no CUDA packages.
+	$(BIN)/python -m pip install --quiet -c constraints.txt torch
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+figures: setup
+	$(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE)
+
+test: setup
+	$(BIN)/python -m pytest
+
+report: figures
+	$(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE) --report results/report.html
+
+lock: setup
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > constraints.tmp && mv constraints.tmp constraints.txt
+
+clean:
+	rm -rf results figures/*/ .snakemake
