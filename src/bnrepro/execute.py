@@ -47,6 +47,7 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     for path in (ipynb, html, verdict):
         path.parent.mkdir(parents=True, exist_ok=True)
+    Path(parameters["out_dir"]).mkdir(parents=True, exist_ok=True)  # a declared output, even for a claim without figures
     verdict.unlink(missing_ok=True)
     source = jupytext.read(notebook)
     source.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -51,7 +51,7 @@ def render(claim_ids: list[str], out: Path, claims_dir: Path) -> str:
     counts = dict.fromkeys(_BADGE, 0)
     for cid in claim_ids:
         paper, slug = claims.split_id(cid)
-        notebook = _rel(Path("results/notebooks") / f"{paper}-{slug}.html", base)
+        notebook = _rel(claims_dir.parent / "notebooks" / f"{paper}-{slug}.html", base)
         verdict, run, problem = _load(cid, claims_dir)
         if verdict is None:
             counts["error"] += 1
