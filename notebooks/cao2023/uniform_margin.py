@@ -39,7 +39,8 @@
 #    fitting better than a power law.
 # 3. Without BN the bias differs: $D(w_{\max})\ge0.02$, plain GD stays at $D\ge\frac12 D(w_{\max})$,
 #    and its direction approaches $w_{\max}$ monotonically.
-# 4. The loss and $\gamma$ follow Lemma 4.6's bounds, and $\|w\|$ never decreases (Lemma 4.4).
+# 4. The loss and $\gamma$ follow Lemma 4.6's bounds, and $\|w\|$ never decreases (Lemma 4.4);
+#    non-essential: $\eta tL\to1$ and $\gamma\approx\ln\eta t$, a sharper prediction derived here.
 # 5. The Figure 1 replica ($n=50$, $d=1000$) shows BN's margins merging and plain GD's staying spread.
 
 # %% tags=["parameters"]
@@ -63,7 +64,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import cao2023, claims, figures, runtime
+from bnrepro import claims
+from bnrepro import cao2023, figures, runtime
 from bnrepro.data import gaussian_classification
 
 rt = runtime.setup(threads)
@@ -101,7 +103,7 @@ print("D_noBN(T) per seed:             ", np.array2string(plain.discrepancy[-1],
 # %%
 verdict.check("max over seeds of D_BN(T)", bn.discrepancy[-1].max(), "<=", 1e-15)
 cos_star = cao2023.cosine(cao2023.project_onto_span(bn.final_w, X), w_star)
-verdict.check("min over seeds of cos(P_X w_BN(T), w*)", cos_star.min(), ">=", 1 - 1e-10)
+verdict.check("max over seeds of 1 - cos(P_X w_BN(T), w*)", np.max(1 - cos_star), "<=", 1e-10)
 
 # %% [markdown]
 # ## Check 2: the rate is faster than any power law
@@ -146,6 +148,10 @@ verdict.measure("max over seeds of cos(w_noBN(T), w_max)", cos_max[-1].max())
 # The paper does not give $t_0$; for $t\ge$ `asymptotic_from` $\gg t_0$ these read
 # $\eta tL\in[\frac1{40},12]$ and $\gamma-\ln(\eta t)\in[-\ln8,\ln8]$, which we check.
 # Lemma 4.4: $\|w^{(t)}\|$ is non-decreasing (up to rounding, $10^{-12}$ relative).
+#
+# Sharper, derived here (not stated in the paper): once every margin is 1, $L\approx e^{-\gamma}$ and
+# $\gamma^{(t+1)}\approx\gamma^{(t)}+\eta e^{-\gamma^{(t)}}$, so $e^{\gamma}\approx\eta t$ and $\eta tL\to1$.
+# We check $|\ln(\eta tL)|\le\ln2$ and $|\gamma-\ln\eta t|\le1$ as non-essential checks of this prediction.
 
 # %%
 t = np.arange(asymptotic_from, steps + 1)
@@ -155,9 +161,9 @@ verdict.check(f"min over t>={asymptotic_from} and seeds of lr*t*L(t)", eta_t_los
 verdict.check(f"max over t>={asymptotic_from} and seeds of lr*t*L(t)", eta_t_loss.max(), "<=", 12)
 verdict.check(f"min over t>={asymptotic_from} and seeds of gamma(t) - ln(lr t)", gamma_gap.min(), ">=", -np.log(8))
 verdict.check(f"max over t>={asymptotic_from} and seeds of gamma(t) - ln(lr t)", gamma_gap.max(), "<=", np.log(8))
-verdict.check("min over t and seeds of ||w_t+1|| / ||w_t||", (bn.w_norm[1:] / bn.w_norm[:-1]).min(), ">=", 1 - 1e-12)
-print(f"lr*t*L(t) for t>={asymptotic_from}: [{eta_t_loss.min():.4f}, {eta_t_loss.max():.4f}]")
-print(f"gamma(t)-ln(lr t) for t>={asymptotic_from}: [{gamma_gap.min():.4f}, {gamma_gap.max():.4f}]")
+verdict.check(f"max over t>={asymptotic_from} and seeds of |ln(lr*t*L(t))|", np.abs(np.log(eta_t_loss)).max(), "<=", np.log(2), essential=False)
+verdict.check(f"max over t>={asymptotic_from} and seeds of |gamma(t) - ln(lr t)|", np.abs(gamma_gap).max(), "<=", 1, essential=False)
+verdict.check("min over t and seeds of relative change of ||w_t||", (np.diff(bn.w_norm, axis=0) / bn.w_norm[:-1]).min(), ">=", -1e-12)
 
 # %% [markdown]
 # ## Figures: $D(t)$ with and without BN, and the rate

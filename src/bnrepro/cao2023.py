@@ -36,10 +36,14 @@ def sigma_norm(w, X):
     return np.sqrt(np.mean(_matvec(X, w) ** 2, axis=-1))
 
 
+def _normalized(raw_margins):
+    """Divide y_i <w, x_i> by ||w||_Sigma = sqrt(mean_i <w, x_i>^2) (y_i^2 = 1)."""
+    return raw_margins / np.sqrt(np.mean(raw_margins**2, axis=-1, keepdims=True))
+
+
 def normalized_margins(w, X, y):
     """y_i <w, x_i> / ||w||_Sigma: the BN-normalized margins, shape (S, n)."""
-    Xw = _matvec(X, w)
-    return y * Xw / np.sqrt(np.mean(Xw**2, axis=-1, keepdims=True))
+    return _normalized(y * _matvec(X, w))
 
 
 def discrepancy(margins):
@@ -140,7 +144,7 @@ def train(X, y, w0, *, lr: float, steps: int, batchnorm: bool, gamma0: float = 1
             gammas[t] = gamma
         else:
             grad_w, loss[t], raw = linear_gradients(w, X, y)
-            D[t] = discrepancy(raw / np.sqrt(np.mean(raw**2, axis=-1, keepdims=True)))
+            D[t] = discrepancy(_normalized(raw))
         w_norm[t] = np.sqrt(np.sum(w * w, axis=-1))
         if t == snaps[next_snap]:
             snap_w.append(w.copy())

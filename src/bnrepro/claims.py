@@ -57,6 +57,10 @@ class Check:
     def passed(self) -> bool:
         return not math.isnan(self.observed) and OPS[self.op](self.observed, self.threshold)
 
+    def __str__(self) -> str:
+        tag = "" if self.essential else " (non-essential)"
+        return f"[{'PASS' if self.passed else 'FAIL'}] {self.name}: {self.observed:.4g} {self.op} {self.threshold:.4g}{tag}"
+
     def as_dict(self) -> dict:
         return {
             "name": self.name,
@@ -97,13 +101,13 @@ class Verdict:
     def __post_init__(self):
         self.paper, _ = split_id(self.id)
 
-    def check(self, name: str, observed, op: str, threshold, *, essential: bool = True) -> Check:
-        """Record `observed op threshold`; returns the check so the notebook can show it."""
+    def check(self, name: str, observed, op: str, threshold, *, essential: bool = True) -> None:
+        """Record `observed op threshold` and print its outcome (so it shows where it is made)."""
         if op not in OPS:
             raise ValueError(f"unknown comparison {op!r}; use one of {sorted(OPS)}")
         chk = Check(name, float(observed), op, float(threshold), essential)
         self.checks.append(chk)
-        return chk
+        print(chk)
 
     def measure(self, name: str, value) -> None:
         """A computed number worth reporting that is not itself a pass/fail check."""
@@ -134,12 +138,7 @@ class Verdict:
 
     def summary(self) -> str:
         """A plain-text table of the checks, for the notebook's last output."""
-        lines = [f"{self.id}: {self.status.upper()}"]
-        for c in self.checks:
-            mark = "PASS" if c.passed else "FAIL"
-            tag = "" if c.essential else " (non-essential)"
-            lines.append(f"  [{mark}] {c.name}: {c.observed:.4g} {c.op} {c.threshold:.4g}{tag}")
-        return "\n".join(lines)
+        return "\n".join([f"{self.id}: {self.status.upper()}"] + [f"  {c}" for c in self.checks])
 
     def write(self, path: str | Path, *, threads: int | None = None, device: str | None = None) -> Path:
         """Write the verdict and this run's record atomically; returns the verdict path."""
@@ -186,7 +185,7 @@ def _number(x: float):
 
 def _atomic_write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:

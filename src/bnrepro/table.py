@@ -41,6 +41,11 @@ def _dataset(d: dict) -> str:
     return d["used"]
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def _fmt(x) -> str:
     return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
 
@@ -60,7 +65,7 @@ def render(claim_ids: list[str], out: Path, claims_dir: Path) -> str:
         counts[verdict["status"]] += 1
         passed = sum(c["passed"] for c in verdict["checks"])
         failed = [c["name"] for c in verdict["checks"] if not c["passed"]]
-        key = f"{passed}/{len(verdict['checks'])} checks pass" + (f"; failing: {'; '.join(failed)}" if failed else "")
+        key = f"{passed}/{len(verdict['checks'])} checks pass" + (f"; failing: {_cell('; '.join(failed))}" if failed else "")
         runtime = f"{run['runtime_s']:.1f} s" if run else "?"
         figs = " ".join(f"[{Path(f).stem}]({_rel(f, base)})" for f in verdict["figures"])
         rows.append(
@@ -86,7 +91,7 @@ def _details(v: dict) -> str:
     for c in v["checks"]:
         op = c["op"].replace("<", "&lt;").replace(">", "&gt;")
         lines.append(
-            f"| {c['name']} | {_fmt(c['observed'])} | {op} | {_fmt(c['threshold'])} | {'yes' if c['essential'] else 'no'} "
+            f"| {_cell(c['name'])} | {_fmt(c['observed'])} | {op} | {_fmt(c['threshold'])} | {'yes' if c['essential'] else 'no'} "
             f"| {'pass' if c['passed'] else '**FAIL**'} |"
         )
     if v.get("measurements"):
