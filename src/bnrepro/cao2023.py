@@ -31,11 +31,6 @@ def _rmatvec(X, v):
     return np.matmul(v[:, None, :], X)[:, 0, :]
 
 
-def sigma_norm(w, X):
-    """||w||_Sigma = sqrt(w^T Sigma w) = sqrt(mean_i <w, x_i>^2), per seed."""
-    return np.sqrt(np.mean(_matvec(X, w) ** 2, axis=-1))
-
-
 def _normalized(raw_margins):
     """Divide y_i <w, x_i> by ||w||_Sigma = sqrt(mean_i <w, x_i>^2) (y_i^2 = 1)."""
     return raw_margins / np.sqrt(np.mean(raw_margins**2, axis=-1, keepdims=True))

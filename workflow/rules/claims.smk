@@ -32,10 +32,10 @@ rule claim:
     conda:
         ENV
     params:
-        python=PYTHON,
+        run=BNREPRO,
         parameters=lambda wc, threads: json.dumps(registry.claim_parameters(config, claim_id(wc), threads=threads)),
     shell:
-        "PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {params.python} -m bnrepro.execute {input.notebook:q} --parameters {params.parameters:q}"
+        "{params.run}execute {input.notebook:q} --parameters {params.parameters:q}"
         " --ipynb {log.ipynb:q} --html {log.html:q} --verdict {output.verdict:q}"
 
 

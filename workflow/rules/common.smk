@@ -26,6 +26,8 @@ except registry.ConfigError as error:
 # The interpreter that runs Snakemake, unless rules run in their conda environment.
 USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 PYTHON = "python" if USE_CONDA else sys.executable
+# How rules run a bnrepro module: from this checkout's src/, installed or not.
+BNREPRO = f"PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {PYTHON} -m bnrepro."
 ENV = "../envs/bnrepro.yaml"
 CLAIMS = list(config["claims"])
 PAPERS = sorted({split_id(c)[0] for c in CLAIMS})

@@ -13,10 +13,10 @@ rule claims_table:
     conda:
         ENV
     params:
-        python=PYTHON,
+        run=BNREPRO,
         claims=" ".join(CLAIMS),
     shell:
-        "PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {params.python} -m bnrepro.table --out {output:q} {params.claims} > {log:q} 2>&1"
+        "{params.run}table --out {output:q} {params.claims} > {log:q} 2>&1"
 
 
 onerror:
