@@ -1,6 +1,7 @@
 """The Snakemake workflow: lint, dry run, config validation, failing notebooks, end to end."""
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_dry_run_of_the_default_config(checkout):
     result = snakemake(checkout, "--dry-run", "--cores", "8")
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load((checkout / "config/config.yaml").read_text())
-    assert f"claim                {len(config['claims'])}" in result.stdout or "claim " in result.stdout
+    job_counts = dict(line.split() for line in result.stdout.splitlines() if re.fullmatch(r"\w+\s+\d+", line.strip()))
+    assert job_counts["claim"] == str(len(config["claims"])) and job_counts["claims_table"] == "1"
     for target in ("cao2023", "cao2023_uniform_margin"):
         assert snakemake(checkout, "--dry-run", target).returncode == 0
 
