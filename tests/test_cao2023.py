@@ -145,3 +145,132 @@ def test_rate_helpers_on_known_curves():
     assert r2_power[0] == pytest.approx(1.0, abs=1e-9) and r2_log2[0] < r2_power[0]
     assert cao2023.first_step_below(np.array([[1.0], [0.5], [0.1]]), 0.2).tolist() == [2]
     assert cao2023.first_step_below(np.array([[1.0], [0.5]]), 0.2).tolist() == [-1]
+
+
+# --- the two-layer single-filter linear CNN (Section 3.1): X is (S, n, P, d) ---
+
+
+@pytest.fixture
+def patched():
+    X, y, w = gaussian_classification([5, 9], n=6, d=40, patches=3)
+    return X, y, w, np.array([1.3, 0.6])
+
+
+def test_cnn_gradients_match_autograd_of_the_papers_model(patched):
+    X, y, w, gamma = patched
+    grad_w, grad_gamma, loss, margins = cao2023.bn_gradients(w, gamma, X, y)
+    for s in range(len(X)):
+        Xt, yt = torch.tensor(X[s]), torch.tensor(y[s])  # (n, P, d)
+        wt = torch.tensor(w[s], requires_grad=True)
+        gt = torch.tensor(gamma[s], requires_grad=True)
+        outputs = Xt @ wt  # <w, x_i^(p)>, (n, P)
+        g = gt * outputs.sum(dim=1) / torch.sqrt(torch.mean(outputs**2))  # Sigma over batch and patches
+        L = torch.nn.functional.softplus(-yt * g).mean()
+        L.backward()
+        np.testing.assert_allclose(grad_w[s], wt.grad.numpy(), rtol=1e-11, atol=1e-15)
+        np.testing.assert_allclose(grad_gamma[s], gt.grad.item(), rtol=1e-12)
+        np.testing.assert_allclose(loss[s], L.item(), rtol=1e-13)
+        np.testing.assert_allclose(margins[s] * gamma[s], (yt * g).detach().numpy(), rtol=1e-13)
+
+
+def test_cnn_without_bn_is_logistic_regression_on_summed_patches(patched):
+    X, y, w, _ = patched
+    grad_w, loss, raw = cao2023.linear_gradients(w, X, y)
+    grad_sum, loss_sum, raw_sum = cao2023.linear_gradients(w, X.sum(axis=2), y)
+    np.testing.assert_allclose(grad_w, grad_sum, rtol=1e-12)
+    np.testing.assert_allclose(loss, loss_sum, rtol=1e-13)
+
+
+def test_linear_model_is_the_cnn_with_one_patch():
+    X, y, w = gaussian_classification([2], n=8, d=15)
+    gamma = np.array([0.9])
+    for a, b in zip(cao2023.bn_gradients(w, gamma, X, y), cao2023.bn_gradients(w, gamma, X[:, :, None, :], y)):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    assert cao2023.margin_discrepancy(w, X, y) == pytest.approx(cao2023.margin_discrepancy(w, X[:, :, None, :], y), rel=1e-13)
+
+
+def test_patch_discrepancy_is_the_pairwise_definition(patched):
+    X, y, w, _ = patched
+    S, n, P, d = X.shape
+    norm = np.sqrt(np.mean(np.einsum("snpd,sd->snp", X, w) ** 2, axis=(1, 2)))
+    m = (y[..., None] * np.einsum("snpd,sd->snp", X, w) / norm[:, None, None]).reshape(S, n * P)
+    pairwise = np.mean((m[:, :, None] - m[:, None, :]) ** 2, axis=(1, 2))  # (nP)^-2 sum over (i,p), (i',p')
+    np.testing.assert_allclose(cao2023.margin_discrepancy(w, X, y), pairwise, rtol=1e-13)
+
+
+def test_lemma_4_3_patchwise_analogue(patched):
+    # ||w||_Sigma^2 D_patch(w) = (nP)^-2 sum (<w,z_i'p'> - <w,z_ip>)^2 = 2 ||w - <w*, w>_Sigma w*||_Sigma^2,
+    # with Sigma over all patches and w* the min-norm solution of <w, y_i x_i^(p)> = 1 (eq. D.1).
+    X, y, w, _ = patched
+    S, n, P, d = X.shape
+    w_star = cao2023.min_norm_interpolator(X, y)
+    np.testing.assert_allclose(cao2023.raw_patch_margins(w_star, X, y), 1.0, rtol=1e-12)  # Assumption 3.1 (nP < d)
+    for s in range(S):
+        flat = X[s].reshape(n * P, d)
+        Sigma = flat.T @ flat / (n * P)
+        wz = (y[s, :, None, None] * X[s]).reshape(n * P, d) @ w[s]
+        lhs = (w[s] @ Sigma @ w[s]) * cao2023.margin_discrepancy(w[s : s + 1], X[s : s + 1], y[s : s + 1])[0]
+        middle = np.mean((wz[None, :] - wz[:, None]) ** 2)
+        r = w[s] - (w_star[s] @ Sigma @ w[s]) * w_star[s]
+        assert lhs == pytest.approx(middle, rel=1e-12)
+        assert middle == pytest.approx(2 * r @ Sigma @ r, rel=1e-10)
+
+
+def test_cnn_bn_training_reaches_patchwise_uniform_margin():
+    X, y, w0 = gaussian_classification([1], n=6, d=40, w0_scale=0.05, patches=3)
+    run = cao2023.train(X, y, w0, lr=3e-3, steps=20000, batchnorm=True)
+    assert run.discrepancy[-1, 0] < 1e-12 < run.discrepancy[0, 0]
+    w_star = cao2023.min_norm_interpolator(X, y)
+    assert cao2023.cosine(cao2023.project_onto_span(run.final_w, X), w_star)[0] > 1 - 1e-10
+
+
+def test_training_in_span_coordinates_is_the_same_trajectory(patched):
+    X, y, w0, _ = patched
+    Q = cao2023.span_basis(X)
+    assert Q.shape == (2, 40, 18)  # n*P = 18 generic patches in d = 40
+    np.testing.assert_allclose(np.einsum("sdr,sdq->srq", Q, Q), np.broadcast_to(np.eye(18), (2, 18, 18)), atol=1e-13)
+    full = cao2023.train(X, y, w0, lr=0.01, steps=500, batchnorm=True)
+    reduced = cao2023.train(np.einsum("snpd,sdr->snpr", X, Q), y, np.einsum("sdr,sd->sr", Q, w0), lr=0.01, steps=500, batchnorm=True)
+    np.testing.assert_allclose(reduced.discrepancy, full.discrepancy, rtol=1e-8, atol=1e-20)
+    np.testing.assert_allclose(reduced.gamma, full.gamma, rtol=1e-12)
+    in_span = np.einsum("sdr,sr->sd", Q, reduced.final_w)
+    np.testing.assert_allclose(in_span, cao2023.project_onto_span(full.final_w, X), atol=1e-12)
+
+
+def test_span_basis_finds_the_rank_of_degenerate_patches():
+    # every first patch is +-e_0: 4 samples x 2 patches span only 1 + 4 dimensions
+    rng = np.random.default_rng(0)
+    X = np.zeros((1, 4, 2, 10))
+    X[0, :, 0, 0] = [1.0, -1.0, 1.0, 1.0]
+    X[0, :, 1, :] = rng.standard_normal((4, 10))
+    Q = cao2023.span_basis(X)
+    assert Q.shape[-1] == 5
+    w = rng.standard_normal((1, 10))
+    np.testing.assert_allclose(np.einsum("snpd,sd->snp", X, w - cao2023.project_onto_span(w, X)), 0.0, atol=1e-12)
+
+
+def test_max_margin_of_the_cnn_uses_summed_patches(patched):
+    X, y, _, _ = patched
+    mm = cao2023.max_margin(X, y)
+    np.testing.assert_allclose(mm.w, cao2023.max_margin(X.sum(axis=2), y).w, rtol=1e-9)
+    margins = np.einsum("snd,sd->sn", y[..., None] * X.sum(axis=2), mm.w)
+    assert margins.min() > 1 - 1e-9
+    np.testing.assert_allclose(margins[mm.support], 1.0, atol=1e-9)
+
+
+def test_max_margin_polish_repairs_a_wrong_active_set():
+    from bnrepro.cao2023.model import _polish_active_set
+
+    # optimum w = (1, 1, 0) with rows 0 and 1 active; row 3 has margin 1.1, row 2 margin 4
+    Z = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [2.0, 2.0, 0.0], [0.5, 0.6, 0.1]])
+    for guess in ([True, False, False, False], [True, True, False, True], [False, False, False, True]):
+        w, active = _polish_active_set(Z, np.array(guess))
+        np.testing.assert_allclose(w, [1.0, 1.0, 0.0], atol=1e-12)
+        assert active.tolist() == [True, True, False, False]
+
+
+def test_max_margin_is_exact_on_badly_scaled_data():
+    X, y, _ = gaussian_classification([4], n=30, d=60)
+    small, large = cao2023.max_margin(X, y), cao2023.max_margin(400.0 * X, y)
+    np.testing.assert_allclose(large.w * 400.0, small.w, rtol=1e-9)
+    assert (large.support == small.support).all()
