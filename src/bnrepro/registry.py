@@ -29,11 +29,22 @@ def _where(path) -> str:
     return " -> ".join(str(p) for p in path) or "(top level)"
 
 
+def _specific(error):
+    """For a oneOf (a size, or a list of sizes), the reason from the branch that
+    matches the value's shape: "-1 is less than the minimum of 1", not "is not
+    valid under any of the given schemas"."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    reasons = [e for e in error.context if not (e.validator == "type" and not e.relative_path)] or error.context
+    return max(reasons, key=lambda e: len(e.relative_path))
+
+
 def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEMA) -> dict:
     """Check `config` (a parsed config.yaml, with defaults filled in); return it."""
     validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
+        errors = [_specific(e) for e in errors]
         lines = [f"  {_where(e.absolute_path)}: {e.message}" for e in errors]
         raise ConfigError("invalid config/config.yaml:\n" + "\n".join(lines))
     config.setdefault("strict_data", False)

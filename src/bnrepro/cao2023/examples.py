@@ -191,3 +191,73 @@ class Example32:
         log_weak = np.logaddexp(log_ndtr(-(wv + self.alpha * wu) / scale), log_ndtr(-(wv - self.alpha * wu) / scale)) - np.log(2)
         log_total = np.logaddexp(np.log1p(-self.rho) + log_strong, np.log(self.rho) + log_weak)
         return Errors32(log_strong, log_weak, log_total)
+
+
+@dataclass(frozen=True)
+class Solutions31:
+    """The uniform-margin and max-margin classifiers on Example 3.1 training sets, per seed."""
+
+    X: np.ndarray  # (S, n, P, d)
+    y: np.ndarray  # (S, n)
+    w_uniform: np.ndarray  # (S, d) min-norm solution of <w, y_i x_i^(p)> = 1 for all i, p
+    w_max: np.ndarray  # (S, d) eq. (3.1)
+    uniform_residual: np.ndarray  # (S,) max_{i,p} |<w_uniform, y_i x_i^(p)> - 1|: ~0 iff Assumption 3.1 holds
+    error_uniform: np.ndarray  # (S,) sampled test error
+    error_max: np.ndarray  # (S,) sampled test error
+
+
+def solve_example31(example: Example31, seeds: list[int], n: int, test_samples: int) -> Solutions31:
+    from .model import max_margin, min_norm_interpolator, raw_patch_margins
+
+    X, y = example.training_sets(seeds, n)
+    w_uniform = min_norm_interpolator(X, y)
+    w_max = max_margin(X, y).w
+    residual = np.abs(raw_patch_margins(w_uniform, X, y) - 1).max(axis=(1, 2))
+    return Solutions31(
+        X, y, w_uniform, w_max, residual,
+        example.sampled_test_error(w_uniform, seeds, n, test_samples),
+        example.sampled_test_error(w_max, seeds, n, test_samples),
+    )
+
+
+@dataclass(frozen=True)
+class Solutions32:
+    """The uniform-margin and max-margin classifiers on Example 3.2 training sets
+    (conditioned on a weak example), per seed, with their exact test errors."""
+
+    n_weak: np.ndarray  # (S,) weak examples in the training set
+    rejected: np.ndarray  # (S,) draws without a weak example discarded before it
+    w_uniform: np.ndarray  # (S, d)
+    w_max: np.ndarray  # (S, d)
+    error_uniform: Errors32
+    error_max: Errors32
+
+
+def training_sets32(example: Example32, seeds: list[int]):
+    """X (S, n, 2, d), y (S, n), weak (S, n), rejected (S,): the conditioned training sets of `seeds`."""
+    draws = [example.training_set(seed) for seed in seeds]
+    return tuple(np.stack([dr[k] for dr in draws]) for k in range(4))
+
+
+def solve_example32(example: Example32, seeds: list[int], *, condition_on_weak: bool = True) -> Solutions32:
+    """One seed at a time (at n = 100, d = 46052 a training set is 74 MB).
+    condition_on_weak=False draws training sets with no weak example at all
+    (the complement of the conditioning event, for contrast)."""
+    from dataclasses import replace
+
+    from .model import max_margin, min_norm_interpolator
+
+    n_weak, rejected, w_uniform, w_max = [], [], [], []
+    for seed in seeds:
+        if condition_on_weak:
+            X, y, weak, r = example.training_set(seed)
+        else:
+            X, y, weak = replace(example, rho=0.0).sample(training_rng(seed, example.n), example.n)
+            r = 0
+        n_weak.append(weak.sum())
+        rejected.append(r)
+        w_uniform.append(min_norm_interpolator(X[None], y[None])[0])
+        w_max.append(max_margin(X[None], y[None]).w[0])
+    w_uniform, w_max = np.stack(w_uniform), np.stack(w_max)
+    return Solutions32(np.array(n_weak), np.array(rejected), w_uniform, w_max,
+                       example.test_error(w_uniform), example.test_error(w_max))
