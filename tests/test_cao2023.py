@@ -17,7 +17,7 @@ def problem():
 
 def test_gradients_match_autograd_of_the_papers_model(problem):
     X, y, w, gamma = problem
-    grad_w, grad_gamma, loss, margins = cao2023.bn_gradients(w, gamma, X, y)
+    grad_w, grad_gamma, loss, _ = cao2023.bn_gradients(w, gamma, X, y)
     for s in range(len(X)):
         Xt, yt = torch.tensor(X[s]), torch.tensor(y[s])
         wt = torch.tensor(w[s], requires_grad=True)
@@ -177,6 +177,7 @@ def test_cnn_without_bn_is_logistic_regression_on_summed_patches(patched):
     X, y, w, _ = patched
     grad_w, loss, raw = cao2023.linear_gradients(w, X, y)
     grad_sum, loss_sum, raw_sum = cao2023.linear_gradients(w, X.sum(axis=2), y)
+    np.testing.assert_allclose(raw, raw_sum, rtol=1e-12)
     np.testing.assert_allclose(grad_w, grad_sum, rtol=1e-12)
     np.testing.assert_allclose(loss, loss_sum, rtol=1e-13)
 
@@ -191,7 +192,7 @@ def test_linear_model_is_the_cnn_with_one_patch():
 
 def test_patch_discrepancy_is_the_pairwise_definition(patched):
     X, y, w, _ = patched
-    S, n, P, d = X.shape
+    S, n, P, _ = X.shape
     norm = np.sqrt(np.mean(np.einsum("snpd,sd->snp", X, w) ** 2, axis=(1, 2)))
     m = (y[..., None] * np.einsum("snpd,sd->snp", X, w) / norm[:, None, None]).reshape(S, n * P)
     pairwise = np.mean((m[:, :, None] - m[:, None, :]) ** 2, axis=(1, 2))  # (nP)^-2 sum over (i,p), (i',p')

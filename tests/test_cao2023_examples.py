@@ -5,7 +5,12 @@ import pytest
 from scipy.stats import norm
 
 from bnrepro import cao2023
-from bnrepro.cao2023.examples import Example31, Example32, initial_weights, sampled_error
+from bnrepro.cao2023.examples import (
+    Example31,
+    Example32,
+    initial_weights,
+    sampled_error,
+)
 
 
 def _within_monte_carlo_error(estimate, exact, m):
@@ -84,7 +89,7 @@ def test_example32_training_sets_are_conditioned_on_a_weak_example():
     ex = Example32(n=4, alpha=0.5, d=10, sigma=0.3, rho=0.1)  # P(no weak) = 0.9^4 = 0.66
     rejected = []
     for seed in range(300):
-        X, y, weak, r = ex.training_set(seed)
+        _, _, weak, r = ex.training_set(seed)
         assert weak.any()
         rejected.append(r)
     # draws until the first success: E[rejected] = p / (1 - p) with p = P(no weak)

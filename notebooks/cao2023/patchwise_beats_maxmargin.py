@@ -70,7 +70,6 @@ verdict_path = "results/claims/cao2023-patchwise-beats-maxmargin.json"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
 from bnrepro import cao2023, claims, figures, runtime
 from bnrepro.cao2023 import examples
@@ -155,8 +154,8 @@ for s in (sigma_gd, sigma):
     X, y = ex.training_sets(seeds, n)
     run = cao2023.train(X, y, examples.initial_weights(seeds, n, d, gd_w0_scale), lr=gd_lr, steps=gd_steps, batchnorm=True)
     eig = np.stack([np.linalg.eigvalsh(x.reshape(-1, d).T @ x.reshape(-1, d) / (n * P)) for x in X])  # Sigma is full rank here
-    gd_runs[s] = dict(run=run, ex=ex, lam_min=eig[:, 0], lam_max=eig[:, -1], kappa=eig[:, 0] / eig[:, -1] ** 1.5,
-                      cos=cao2023.cosine(run.final_w, ex.u), error=ex.sampled_test_error(run.final_w, seeds, n, test_samples))
+    gd_runs[s] = {"run": run, "ex": ex, "kappa": eig[:, 0] / eig[:, -1] ** 1.5, "cos": cao2023.cosine(run.final_w, ex.u),
+                  "error": ex.sampled_test_error(run.final_w, seeds, n, test_samples)}
     print(f"sigma={s}: D_patch(T) {np.array2string(run.discrepancy[-1], precision=3)}, cos(w,u) {np.array2string(gd_runs[s]['cos'], precision=6)}, "
           f"test error {gd_runs[s]['error'].tolist()}, kappa {gd_runs[s]['kappa'].mean():.3g}")
 

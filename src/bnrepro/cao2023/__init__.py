@@ -9,5 +9,5 @@ linear models and two-layer linear CNNs.
 - `deep`: the deep-network uniformity metric of Figure 2 (Appendix B).
 """
 
-from .model import *  # noqa: F401,F403
+from .model import *
 

@@ -15,6 +15,7 @@ on which other seeds run.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,7 +132,7 @@ class Example32:
     @classmethod
     def paper(cls, n: int, alpha: float) -> Example32:
         """The paper's scaling: d = n^2 log n, sigma = d^-1/2 (printed "sigma_0"), rho = n^-3/4, ||u|| = 1, ||v|| = alpha^2."""
-        d = int(round(n**2 * np.log(n)))
+        d = round(n**2 * math.log(n))
         return cls(n=n, alpha=alpha, d=d, sigma=d**-0.5, rho=n**-0.75)
 
     @property

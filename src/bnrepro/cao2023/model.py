@@ -26,10 +26,25 @@ import numpy as np
 from scipy.special import expit, log_expit
 
 __all__ = [
-    "raw_patch_margins", "patch_margins", "normalized_margins", "discrepancy", "margin_discrepancy",
-    "logistic_loss", "bn_gradients", "linear_gradients", "Trajectory", "train",
-    "min_norm_interpolator", "span_basis", "project_onto_span", "MaxMargin", "max_margin",
-    "cosine", "first_step_below", "loglog_slope", "rate_fits",
+    "MaxMargin",
+    "Trajectory",
+    "bn_gradients",
+    "cosine",
+    "discrepancy",
+    "first_step_below",
+    "linear_gradients",
+    "logistic_loss",
+    "loglog_slope",
+    "margin_discrepancy",
+    "max_margin",
+    "min_norm_interpolator",
+    "normalized_margins",
+    "patch_margins",
+    "project_onto_span",
+    "rate_fits",
+    "raw_patch_margins",
+    "span_basis",
+    "train",
 ]
 
 
