@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import papermill
 from nbconvert import HTMLExporter
 
 _VOLATILE = ("start_time", "end_time", "duration")
+# where IPython compiles each cell: a per-process temp path that shows in warnings and tracebacks
+_CELL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
@@ -38,7 +41,26 @@ def normalize(nb: nbformat.NotebookNode, source: Path) -> nbformat.NotebookNode:
         cell.metadata.pop("execution", None)
         for key in _VOLATILE:
             cell.metadata.get("papermill", {}).pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = _coalesced(cell.outputs, f"<cell {index}>")
     return nb
+
+
+def _coalesced(outputs: list, cell_name: str) -> list:
+    """Merge consecutive stream outputs of one stream (how printed text is split
+    into chunks depends on when the kernel flushed) and name the cell's code file
+    the same way in every run."""
+    merged = []
+    for output in outputs:
+        if output.output_type == "stream":
+            output.text = _CELL_FILE.sub(cell_name, output.text)
+            if merged and merged[-1].output_type == "stream" and merged[-1].name == output.name:
+                merged[-1].text += output.text
+                continue
+        elif output.output_type == "error":
+            output.traceback = [_CELL_FILE.sub(cell_name, line) for line in output.traceback]
+        merged.append(output)
+    return merged
 
 
 def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: Path) -> int:

@@ -21,9 +21,10 @@ What we chose (the notebook states these as deviations):
   y in {+1, -1}. VGG-16 itself is base_width=64, width=512, depth=5, convs_per_stage 2-3. The two
   variants differ only by the BN layers; their convolutions and head get the same initial weights
   (torchvision's VGG initialization, drawn from one seeded generator).
-- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, no weight
-  decay, a constant learning rate; the features are taken in eval mode (BN with its running statistics,
-  the network as it would be used at test time) on the whole training subset.
+- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, a constant
+  learning rate, weight decay 0 unless asked (the theory has none); the features are taken in eval mode
+  (BN with its running statistics, the network as it would be used at test time) on the whole training
+  subset, which `binary_subset` draws balanced and standardizes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
 
 # --------------------------------------------------------------------------------------------------
 # The metric
@@ -139,6 +139,11 @@ def binary_subset(x, labels, classes, pair, n_per_class: int, seed: int):
 # --------------------------------------------------------------------------------------------------
 
 
+def max_depth(image_size: int) -> int:
+    """The most 2x2 max-pool stages an image of this size allows (the last map is then 1x1)."""
+    return math.floor(math.log2(image_size))
+
+
 def stage_channels(width: int, depth: int, base_width: int) -> list[int]:
     """VGG's channel plan: doubling from base_width, capped at width, the last stage at width."""
     return [min(base_width * 2**s, width) for s in range(depth - 1)] + [width]
@@ -150,7 +155,8 @@ class VGGStyle(nn.Module):
     def __init__(self, in_channels: int, image_size: int, *, width: int, depth: int, base_width: int,
                  convs_per_stage: int, batchnorm: bool):
         super().__init__()
-        for name, value in dict(width=width, depth=depth, base_width=base_width, convs_per_stage=convs_per_stage).items():
+        sizes = {"width": width, "depth": depth, "base_width": base_width, "convs_per_stage": convs_per_stage}
+        for name, value in sizes.items():
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if image_size < 2**depth:
@@ -213,21 +219,16 @@ def logistic_loss(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class History:
-    """What `train` records at each epoch in `epochs` (0 = at initialization)."""
+    """What `train` records at each epoch in `epochs` (0 = at initialization), in eval mode on the whole training subset."""
 
     names: tuple[str, str]
     epochs: list[int] = field(default_factory=list)
-    metric: dict[str, list[float]] = field(default_factory=dict)  # set name -> mean over valid neurons
-    n_valid: dict[str, list[int]] = field(default_factory=dict)  # set name -> neurons in that mean
-    loss: list[float] = field(default_factory=list)  # eval mode, whole training subset
-    accuracy: list[float] = field(default_factory=list)  # eval mode, whole training subset
+    metric: dict[str, list[float]] = field(default_factory=dict)  # set name -> mean over the counted neurons
+    n_valid: dict[str, list[int]] = field(default_factory=dict)  # set name -> neurons counted in that mean
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
     final: dict[str, Uniformity] = field(default_factory=dict)  # per-neuron values at the last epoch
     seconds: float = 0.0
-
-    def as_arrays(self) -> dict[str, np.ndarray]:
-        out = {"epochs": np.array(self.epochs), "loss": np.array(self.loss), "accuracy": np.array(self.accuracy)}
-        out.update({f"metric/{k}": np.array(v) for k, v in self.metric.items()})
-        return out
 
 
 @torch.no_grad()
@@ -254,8 +255,8 @@ def deterministic(device: str) -> None:
 
 
 def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: float, momentum: float,
-          batch_size: int, seed: int, record: list[int], weight_decay: float = 0.0, device: str = "cpu",
-          log=print, label: str = "") -> History:
+          batch_size: int, seed: int, record: list[int], weight_decay: float = 0.0, min_active: int = 2,
+          device: str = "cpu", log=print, label: str = "") -> History:
     """Minibatch SGD on the logistic loss; records the Figure 2 metric at the epochs in `record` (and 0).
 
     Shuffling uses a torch.Generator seeded with `seed`; the last incomplete minibatch of each epoch is
@@ -275,7 +276,7 @@ def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: flo
     start = time.perf_counter()
 
     def snapshot(epoch: int) -> str:
-        loss, accuracy, sets = evaluate(model, x, y, names)
+        loss, accuracy, sets = evaluate(model, x, y, names, min_active=min_active)
         history.epochs.append(epoch)
         history.loss.append(loss)
         history.accuracy.append(accuracy)
@@ -290,15 +291,15 @@ def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: flo
     model.train()
     for epoch in range(1, epochs + 1):
         order = torch.randperm(len(x), generator=gen).to(device)
-        total = 0.0
+        total = torch.zeros((), device=device)
         for b in range(n_batches):
             idx = order[b * batch_size:(b + 1) * batch_size]
             loss = logistic_loss(model(x[idx]), y[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.item()
-        line = f"{label}epoch {epoch:3d}/{epochs}  minibatch loss {total / n_batches:.4f}"
+            total += loss.detach()
+        line = f"{label}epoch {epoch:3d}/{epochs}  minibatch loss {total.item() / n_batches:.4f}"
         if epoch in record:
             metrics = snapshot(epoch)
             line += f"  train acc {history.accuracy[-1]:.4f}  metric {metrics}"
