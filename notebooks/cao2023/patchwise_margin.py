@@ -58,7 +58,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import cao2023, claims, figures, runtime
+from bnrepro import claims
+from bnrepro import cao2023, figures, runtime
 from bnrepro.data import gaussian_classification
 
 rt = runtime.setup(threads)
