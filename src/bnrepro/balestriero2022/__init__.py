@@ -1,0 +1,7 @@
+"""Balestriero & Baraniuk (2022), "Batch Normalization Explained": BN adapts a
+deep network's spline partition to the data.
+
+- `network`: MLPs whose normalization can be switched (batch statistics,
+  supplied population statistics, folded statistics, none), batched over
+  independent models, shared by every claim.
+"""
