@@ -4,4 +4,6 @@ deep network's spline partition to the data.
 - `network`: MLPs whose normalization can be switched (batch statistics,
   supplied population statistics, folded statistics, none), batched over
   independent models, shared by every claim.
+- `partition`: the geometry of the spline partition: total-least-squares
+  offsets, data-to-boundary distances, activation-pattern images.
 """
