@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
 
-from .network import Stats, SwitchableMLP
+from .network import Stats, SwitchableMLP, leaky_relu
 
 
 @dataclass
@@ -92,10 +92,6 @@ def _inputs(x, models: int, d: int) -> torch.Tensor:
     return x
 
 
-def _act(h: torch.Tensor, slope: float) -> torch.Tensor:
-    return torch.where(h > 0, h, slope * h)
-
-
 @torch.no_grad()
 def forward(hp: Hyperplanes, x) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(pre-activations h per layer (M, N, out), layer inputs z per layer (M, N, in)); z[0] is x."""
@@ -105,7 +101,7 @@ def forward(hp: Hyperplanes, x) -> tuple[list[torch.Tensor], list[torch.Tensor]]
         zs.append(z)
         h = (z @ w.transpose(1, 2) - c[:, None, :]) / b[:, None, :]
         hs.append(h)
-        z = _act(h, hp.slope)
+        z = leaky_relu(h, hp.slope)
     return hs, zs
 
 
