@@ -1,0 +1,273 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # balestriero2022/smart-init: BN's statistics at initialization are a "smart initialization"
+#
+# > "BN provides a 'smart initialization' that boosts the performance of DN learning, because it adapts even a DN
+# > initialized with random weights to align its spline partition with the data."
+# > (Balestriero & Baraniuk, arXiv:2209.14778, **abstract**)
+#
+# **The paper's body text was not available** (spec, "Source availability"): this notebook checks the abstract-level
+# claim with the spec's protocol C3, not the paper's own experiment or numbers (which could not be read).
+#
+# **Protocol C3.** Per seed, one set of He-normal random weights of a ReLU MLP (depth 4), five initializations:
+# `zero` (no BN, zero biases), `torch` (no BN, PyTorch-default biases $U(\pm1/\sqrt{\rm fan\_in})$), `bninit_fold`
+# (one pass over the training set, BN's $\mu,\sigma$ folded into the weights layer by layer: $W\leftarrow W/\sigma$,
+# $c\leftarrow-\mu/\sigma$, then trained **without** BN), `bninit_center` (only $c\leftarrow-\mu$: every hyperplane
+# through the centroid of its layer's inputs, no rescaling) and the reference `bn_train` (BN during training,
+# evaluated with training-set statistics). All five see identical mini-batches (same order seed), so they differ only
+# in the initialization. SGD with momentum, a **short budget** (`epochs`), then the same runs continued to
+# `long_epochs` to show how the gap evolves. Data: (a) two moons shifted by $(+3,+3)$, (b) digits/16 (uncentred
+# pixels), (c) an image set through the data policy (CIFAR-10, else Fashion-MNIST, else digits; an MLP on flattened
+# pixels), and (d) centred moons as a **control**.
+#
+# **Reproduced if** (spec C3, per uncentred dataset, at the short budget): the mean test accuracy of the BN-folded
+# initialization beats `zero` by $\ge3$ points and `torch` by $\ge2$ points, each with a paired t-test over the seeds
+# at $p<0.01$. The gap to `bn_train` is reported as a measurement.
+
+# %% tags=["parameters"]
+scale = "paper"
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+threads = 2
+depth = 4
+moons_n = 1000
+moons_noise = 0.2
+moons_shift = 3.0
+moons_width = 32
+digits_width = 64
+image_width = 64
+image_train_per_class = 100
+image_test_per_class = 100
+subset_seed = 0
+slope = 0.0
+epochs = 3
+long_epochs = 20
+batch_size = 32
+lr = 0.01
+momentum = 0.9
+strict_data = False
+out_dir = "figures/balestriero2022/smart-init"
+verdict_path = "results/claims/balestriero2022-smart-init.json"
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from scipy import stats as st
+
+from bnrepro import claims  # isort: skip
+from bnrepro import figures, runtime
+from bnrepro.balestriero2022 import datasets
+from bnrepro.data import real
+
+rt = runtime.setup(threads)
+verdict = claims.Verdict(
+    id="balestriero2022/smart-init",
+    statement=(
+        "Folding the BN statistics of a randomly initialized ReLU MLP (depth "
+        f"{depth}) into a plain network is a smart initialization: after a short budget of {epochs} epochs of SGD "
+        f"(batch {batch_size}, lr {lr}, momentum {momentum}) it beats zero biases by >= 3 points and PyTorch-default "
+        "biases by >= 2 points of test accuracy (paired t-test p < 0.01) on uncentred data; checked on the "
+        "abstract-level claim (paper body unavailable), not the paper's numbers."
+    ),
+    source="abstract (arXiv:2209.14778); protocol C3 of the spec",
+    scale=scale,
+    seeds=seeds,
+)
+assert long_epochs >= epochs, "long_epochs continues the short-budget runs"
+INITS = datasets.INITIALIZATIONS
+print(f"scale={scale}, seeds={seeds}, depth={depth}, slope={slope}, budget {epochs} epochs (curves to {long_epochs}), "
+      f"batch {batch_size}, lr {lr}, momentum {momentum}; torch float64 on {rt.device}")
+
+# %% [markdown]
+# ## Data
+#
+# The image set goes through the data policy: `load("cifar10")` falls back loudly along cifar10 -> fashion-mnist ->
+# digits. We take a class-balanced subset (all 10 classes) sized to the short budget, drawn with `subset_seed`,
+# flattened; pixels stay in $[0,1]$, **not standardized**: the claim is about BN moving the partition to uncentred
+# data, and standardizing the pixels would make the first layer's zero-bias hyperplanes already pass through the
+# centroid (like the centred-moons control). Digits are likewise pixels/16, with the fixed split of `bnrepro.data`.
+# Moons: one `make_moons` draw per seed, split 50/50 stratified.
+
+# %%
+ds = real.load("cifar10", strict=strict_data)
+verdict.dataset = ds.provenance()
+print("image set:", ds.provenance())
+data = {
+    "shifted moons": datasets.moons_batch(seeds, moons_n, moons_noise, shift=moons_shift),
+    "digits": datasets.digits(),
+    f"{ds.used} (MLP)": datasets.image_subset(ds, image_train_per_class, image_test_per_class, subset_seed),
+    "centred moons (control)": datasets.moons_batch(seeds, moons_n, moons_noise, shift=0.0),
+}
+image_key = f"{ds.used} (MLP)"
+widths = {"shifted moons": moons_width, "digits": digits_width, image_key: image_width,
+          "centred moons (control)": moons_width}
+for name, d in data.items():
+    n_classes = int(d.y_train.max()) + 1
+    print(f"{name}: train {d.x_train.shape[-2]} x {d.x_train.shape[-1]}, test {d.x_test.shape[-2]}, "
+          f"{n_classes} classes, input mean {d.x_train.mean():.2f}")
+
+# %% [markdown]
+# ## Train the five initializations (all seeds x initializations on the model axis)
+#
+# `acc[name]` has shape (epochs + 1, 5, seeds): test accuracy after every epoch. The short-budget result is row
+# `epochs` of the same runs (the first `epochs` epochs of the long run are exactly a short run: same batches).
+
+# %%
+acc = {}
+for name, d in data.items():
+    n_classes = int(d.y_train.max()) + 1
+    sizes = [d.x_train.shape[-1]] + [widths[name]] * depth + [1 if n_classes == 2 else n_classes]
+    def progress(e, a, name=name):
+        print(f"  {name} epoch {e}: " + " ".join(f"{k}={v:.3f}" for k, v in zip(INITS, a.mean(axis=1))), flush=True)
+    acc[name] = datasets.train_initializations(sizes, seeds, d, slope=slope, epochs=long_epochs, batch_size=batch_size,
+                                               lr=lr, momentum=momentum, progress=progress)
+
+# %%
+short = {name: a[epochs] for name, a in acc.items()}  # (5, seeds)
+table = np.array([[short[name][i].mean() * 100 for i in range(len(INITS))] for name in data])
+print(f"mean test accuracy (%) after {epochs} epochs")
+print(f"{'':28s}" + "".join(f"{k:>15s}" for k in INITS))
+for name, row in zip(data, table):
+    print(f"{name:28s}" + "".join(f"{v:15.1f}" for v in row))
+
+# %% [markdown]
+# ## Checks at the short budget
+#
+# For each dataset and each BN initialization (`bninit_fold`, `bninit_center`) against each baseline (`zero`,
+# `torch`): the mean paired gain in points ($\ge3$ against `zero`, $\ge2$ against `torch`, the spec's criteria) and a
+# two-sided paired t-test over the seeds ($p<0.01$, `scipy.stats.ttest_rel`).
+#
+# **Which checks are essential** (decided before the run):
+# - *shifted moons*: all checks. This is the case the claim is about (data far from where zero-bias hyperplanes
+#   pass), and the spec's calibration case.
+# - *digits*: `bninit_fold` against both baselines is essential; `bninit_center` is not (the spec's adjustment: its
+#   pilot gave only +1.5 points against `torch`, sd 3). For `bninit_center` vs `torch` we use the spec's relaxed
+#   $\ge1$ point.
+# - *image set*: `bninit_fold` essential, as for digits: the issue asks for it, and the claim is general.
+#   `bninit_center` non-essential.
+# - *centred moons*: a **control**, all non-essential. Zero-bias first-layer hyperplanes already pass through the
+#   data's centroid there, so a smaller (or no) gain is the expected outcome, not a failure.
+
+# %%
+thresholds = {"zero": 3.0, "torch": 2.0}
+gains = {}
+for name in data:
+    control = name.startswith("centred")
+    for init in ("bninit_fold", "bninit_center"):
+        for base in ("zero", "torch"):
+            diff = (short[name][INITS.index(init)] - short[name][INITS.index(base)]) * 100
+            gains[name, init, base] = diff
+            essential = not control and (init == "bninit_fold" or name == "shifted moons")
+            threshold = thresholds[base]
+            if name == "digits" and init == "bninit_center" and base == "torch":
+                threshold = 1.0  # the spec's relaxation for digits
+            p = st.ttest_rel(short[name][INITS.index(init)], short[name][INITS.index(base)]).pvalue
+            verdict.check(f"{name}: mean gain of {init} over {base} at {epochs} epochs (points)", diff.mean(), ">=",
+                          threshold, essential=essential)
+            verdict.check(f"{name}: paired t-test p, {init} vs {base}", p if np.isfinite(p) else 1.0, "<", 0.01,
+                          essential=essential)
+    for init in ("bninit_fold", "bninit_center", "zero"):
+        gap = (short[name][INITS.index("bn_train")] - short[name][INITS.index(init)]).mean() * 100
+        verdict.measure(f"{name}: bn_train minus {init} at {epochs} epochs (points)", gap)
+        print(f"  {name}: bn_train - {init} = {gap:+.2f} points")
+
+# %% [markdown]
+# ## How the gap evolves with longer training
+#
+# Left: mean test accuracy per initialization against epochs (band: $\pm1$ standard error over seeds; dashed line:
+# the short budget). Right: the mean gain of `bninit_fold` over `zero` and over `torch` against epochs.
+
+# %%
+palette = dict(zip(INITS, sns.color_palette(n_colors=len(INITS))))
+fig, axes = plt.subplots(2, len(data), figsize=(4.2 * len(data), 7.5), sharex=True)
+ep = np.arange(long_epochs + 1)
+for col, name in enumerate(data):
+    ax, ax_gap = axes[0, col], axes[1, col]
+    a = acc[name] * 100
+    for i, init in enumerate(INITS):
+        mean, se = a[:, i].mean(axis=1), a[:, i].std(axis=1, ddof=1) / np.sqrt(len(seeds))
+        ax.plot(ep, mean, color=palette[init], label=init, lw=1.6)
+        ax.fill_between(ep, mean - se, mean + se, color=palette[init], alpha=0.2, lw=0)
+    lo = np.min(a[1:].mean(axis=2))
+    ax.set(title=name, ylabel="test accuracy (%)", ylim=(max(lo - 5, 0), 100))
+    for base, style in (("zero", "-"), ("torch", "--")):
+        g = (a[:, INITS.index("bninit_fold")] - a[:, INITS.index(base)]).mean(axis=1)
+        ax_gap.plot(ep, g, color="k", ls=style, label=f"bninit_fold - {base}")
+        g = (a[:, INITS.index("bninit_center")] - a[:, INITS.index(base)]).mean(axis=1)
+        ax_gap.plot(ep, g, color=palette["bninit_center"], ls=style, label=f"bninit_center - {base}")
+    ax_gap.axhline(0, color="grey", lw=0.8)
+    ax_gap.set(xlabel="epoch", ylabel="mean gain (points)")
+    for axis in (ax, ax_gap):
+        axis.axvline(epochs, color="grey", ls=":", lw=1)
+axes[0, 0].legend(fontsize=8)
+axes[1, 0].legend(fontsize=8)
+fig.suptitle(f"Five initializations, same weights and batches; {len(seeds)} seeds; dotted: the {epochs}-epoch budget")
+figures.save(fig, "accuracy-vs-epochs", out_dir=out_dir, verdict=verdict)
+plt.show()
+
+# %%
+evolution = []
+for name in data:
+    a = acc[name] * 100
+    parts = []
+    for base in ("zero", "torch"):
+        g = a[:, INITS.index("bninit_fold")] - a[:, INITS.index(base)]
+        verdict.measure(f"{name}: gain of bninit_fold over {base} at {long_epochs} epochs (points)", g[-1].mean())
+        parts.append(f"vs {base} {g[epochs].mean():+.1f} -> {g[-1].mean():+.1f}")
+    gap_bn = (a[-1, INITS.index("bn_train")] - a[-1, INITS.index("bninit_fold")]).mean()
+    verdict.measure(f"{name}: bn_train minus bninit_fold at {long_epochs} epochs (points)", gap_bn)
+    evolution.append(f"{name}: {', '.join(parts)}")
+print(f"gain of bninit_fold, {epochs} -> {long_epochs} epochs:")
+print("\n".join(evolution))
+
+# %% [markdown]
+# ## Deviations
+
+# %%
+verdict.deviation(
+    "The paper's body text was not available: the statement checks the abstract-level claim with the spec's "
+    "protocol C3 (our choice of data, architecture and budget), not the paper's own experiment (reportedly CIFAR "
+    "and ResNets, third-party summary) or its numbers."
+)
+verdict.deviation(
+    f"Budget: the checks are at {epochs} epochs, a short budget where the initialization matters. Continuing the "
+    f"same runs to {long_epochs} epochs, the mean gain of bninit_fold (points, {epochs} -> {long_epochs} epochs) "
+    "evolves as: " + "; ".join(evolution) + "."
+)
+verdict.deviation(
+    f"This notebook uses four datasets; the verdict's dataset field records only the image set's provenance "
+    f"(requested {ds.requested}, used {ds.used}). The others are synthetic moons (one draw per seed) and "
+    "scikit-learn digits (fixed split)."
+)
+verdict.deviation(
+    f"Image set: an MLP of depth {depth}, width {image_width} on flattened {ds.used} pixels in [0, 1] (not "
+    f"standardized), a class-balanced subset of {image_train_per_class} training and {image_test_per_class} test "
+    f"images per class (all classes) drawn with subset_seed={subset_seed}, the same for every seed; no CNN."
+)
+verdict.deviation(
+    "ReLU networks (slope 0), float64, plain cross-entropy / logistic loss, no weight decay or data augmentation; "
+    "the output layer keeps a zero bias in every initialization except torch (PyTorch-default bias everywhere)."
+)
+if ds.substituted:
+    verdict.deviation(f"Image set substituted: requested {ds.requested}, used {ds.used} ({ds.reason}).")
+for text in verdict.deviations:
+    print("-", text)
+
+# %% [markdown]
+# ## Verdict
+
+# %%
+verdict.write(verdict_path, threads=rt.threads, device=rt.device)
+print(verdict.summary())
