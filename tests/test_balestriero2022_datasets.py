@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnrepro.balestriero2022 import datasets
+from bnrepro.balestriero2022 import datasets, initialization, network
 from bnrepro.balestriero2022.network import SwitchableMLP
 from bnrepro.balestriero2022.training import sgd
 
@@ -62,9 +62,9 @@ def shifted():
 def test_five_initializations_at_epoch_zero(shifted):
     seeds, sizes = [0, 1], [2, 8, 8, 8, 1]
     x = torch.as_tensor(shifted.x_train)
-    plain, bn = datasets.initializations(sizes, seeds, shifted.x_train)
+    plain, bn = initialization.initializations(sizes, seeds, shifted.x_train)
     S = len(seeds)
-    blocks = dict(zip(datasets.PLAIN_INITIALIZATIONS, range(4)))
+    blocks = dict(zip(initialization.PLAIN_INITIALIZATIONS, range(4)))
     x4 = torch.cat([x] * 4)
     # same random weights per seed in every block (the full fold rescales them by 1/sigma, row by row)
     for k in ("zero", "torch", "bninit_center"):
@@ -86,7 +86,7 @@ def test_five_initializations_at_epoch_zero(shifted):
 
 
 def test_train_initializations_records_every_epoch(shifted):
-    acc = datasets.train_initializations([2, 8, 8, 1], [0, 1], shifted, slope=0.0, epochs=2, batch_size=20, lr=0.05,
+    acc = initialization.train_initializations([2, 8, 8, 1], [0, 1], shifted, slope=0.0, epochs=2, batch_size=20, lr=0.05,
                                          momentum=0.9)
     assert acc.shape == (3, 5, 2) and ((acc >= 0) & (acc <= 1)).all()
     assert (acc[-1] > 0.5).all()
@@ -95,11 +95,11 @@ def test_train_initializations_records_every_epoch(shifted):
 def test_concat_models_keeps_each_model():
     a = SwitchableMLP([3, 4, 2], 2, seeds=[0, 1], bias="torch")
     b = SwitchableMLP([3, 4, 2], 1, seeds=[2])
-    c = datasets.concat_models([a, b])
+    c = network.concat_models([a, b])
     x = torch.randn(5, 3, dtype=torch.float64)
     torch.testing.assert_close(c(x, "none"), torch.cat([a(x, "none"), b(x, "none")]))
     with pytest.raises(ValueError, match="share sizes"):
-        datasets.concat_models([a, SwitchableMLP([3, 5, 2], 1)])
+        network.concat_models([a, SwitchableMLP([3, 5, 2], 1)])
 
 
 def test_masked_affine_stays_fixed_while_the_rest_trains():
@@ -107,11 +107,11 @@ def test_masked_affine_stays_fixed_while_the_rest_trains():
     x = torch.tensor(rng.standard_normal((120, 2)))
     y = (x[:, 0] > x[:, 1]).long()
     net = SwitchableMLP([2, 8, 8, 1], 4, seeds=[0, 1, 0, 1], affine="learnable")
-    datasets.mask_affine_gradients(net, [False, False, True, True])
+    network.mask_affine_gradients(net, [False, False, True, True])
     sgd(net, x, y, mode="batch", epochs=2, batch_size=30, lr=0.1, momentum=0.9, order_seeds=[0, 1, 0, 1])
     for g, b in zip(net.gammas, net.betas):
         assert torch.equal(g[2:], torch.ones_like(g[2:])) and torch.equal(b[2:], torch.zeros_like(b[2:]))
         assert not torch.equal(g[:2], torch.ones_like(g[:2]))
     assert not torch.equal(net.weights[0][0], net.weights[0][2])  # same init, different affine -> different paths
     with pytest.raises(ValueError, match="affine='learnable'"):
-        datasets.mask_affine_gradients(SwitchableMLP([2, 3, 1], 1), [True])
+        network.mask_affine_gradients(SwitchableMLP([2, 3, 1], 1), [True])

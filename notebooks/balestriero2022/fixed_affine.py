@@ -69,7 +69,7 @@ from scipy import stats as st
 
 from bnrepro import claims  # isort: skip
 from bnrepro import figures, runtime
-from bnrepro.balestriero2022 import datasets
+from bnrepro.balestriero2022 import datasets, network
 from bnrepro.balestriero2022.network import SwitchableMLP
 from bnrepro.balestriero2022.training import accuracy, sgd
 from bnrepro.data import real
@@ -118,7 +118,7 @@ S = len(seeds)
 sizes = [data.x_train.shape[1]] + [width] * depth + [n_classes]
 net = SwitchableMLP(sizes, 2 * S, seeds=seeds * 2, slope=slope, affine="learnable")
 fixed = [False] * S + [True] * S
-datasets.mask_affine_gradients(net, fixed)
+network.mask_affine_gradients(net, fixed)
 x_tr, y_tr = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train)
 x_te, y_te = torch.as_tensor(data.x_test), torch.as_tensor(data.y_test)
 curve = np.zeros((epochs + 1, 2 * S))

@@ -68,7 +68,7 @@ from scipy import stats as st
 
 from bnrepro import claims  # isort: skip
 from bnrepro import figures, runtime
-from bnrepro.balestriero2022 import datasets
+from bnrepro.balestriero2022 import datasets, initialization
 from bnrepro.data import real
 
 rt = runtime.setup(threads)
@@ -86,7 +86,7 @@ verdict = claims.Verdict(
     seeds=seeds,
 )
 assert long_epochs >= epochs, "long_epochs continues the short-budget runs"
-INITS = datasets.INITIALIZATIONS
+INITS = initialization.INITIALIZATIONS
 print(f"scale={scale}, seeds={seeds}, depth={depth}, slope={slope}, budget {epochs} epochs (curves to {long_epochs}), "
       f"batch {batch_size}, lr {lr}, momentum {momentum}; torch float64 on {rt.device}")
 
@@ -131,7 +131,7 @@ for name, d in data.items():
     sizes = [d.x_train.shape[-1]] + [widths[name]] * depth + [1 if n_classes == 2 else n_classes]
     def progress(e, a, name=name):
         print(f"  {name} epoch {e}: " + " ".join(f"{k}={v:.3f}" for k, v in zip(INITS, a.mean(axis=1))), flush=True)
-    acc[name] = datasets.train_initializations(sizes, seeds, d, slope=slope, epochs=long_epochs, batch_size=batch_size,
+    acc[name] = initialization.train_initializations(sizes, seeds, d, slope=slope, epochs=long_epochs, batch_size=batch_size,
                                                lr=lr, momentum=momentum, progress=progress)
 
 # %%

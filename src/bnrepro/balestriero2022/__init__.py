@@ -4,6 +4,9 @@ deep network's spline partition to the data.
 - `network`: MLPs whose normalization can be switched (batch statistics,
   supplied population statistics, folded statistics, none), batched over
   independent models, shared by every claim.
+- `training`: batched mini-batch SGD over the model axis;
+- `datasets`: seeded moons, digits and image subsets;
+- `initialization`: protocol C3, the five initializations ("smart init");
 - `partition`: the geometry of the spline partition: total-least-squares
   offsets, data-to-boundary distances, activation-pattern images.
 """

@@ -1,4 +1,4 @@
-"""Small seeded data sets and model-axis helpers for the balestriero2022 training claims.
+"""Small seeded data sets for the balestriero2022 training claims.
 
 Data (every draw from an explicit seed):
 
@@ -8,12 +8,6 @@ Data (every draw from an explicit seed):
 - `digits`: scikit-learn's 8x8 digits / 16, flattened, with `bnrepro.data.real`'s fixed split;
 - `image_subset`: a class-balanced subset of an image `Dataset` (from `bnrepro.data.real.load`),
   flattened to vectors; pixels stay in [0, 1] unless `standardize=True`.
-
-Helpers for putting variants on the model axis of one `SwitchableMLP`:
-
-- `concat_models`: one network holding the models of several networks, in order;
-- `mask_affine_gradients`: keep BN's gamma, beta at 1, 0 for chosen models of a network
-  whose affine parameters are learnable, so "learnable" and "fixed" variants train in one net.
 """
 
 from __future__ import annotations
@@ -21,11 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
-
-from .network import SwitchableMLP
 
 
 @dataclass(frozen=True)
@@ -99,94 +90,3 @@ def image_subset(ds, train_per_class: int, test_per_class: int, seed: int, *, st
         std = np.where(std > 0, std, 1.0)
         x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     return Split(x_tr, ds.y_train[tr].astype(np.int64), x_te, ds.y_test[te].astype(np.int64))
-
-
-@torch.no_grad()
-def concat_models(nets: list[SwitchableMLP]) -> SwitchableMLP:
-    """One `SwitchableMLP` with the models of `nets` concatenated along the model axis (parameters copied)."""
-    first = nets[0]
-    if any(n.sizes != first.sizes or n.slope != first.slope or n.eps != first.eps for n in nets):
-        raise ValueError("networks to concatenate must share sizes, slope and eps")
-    affine = "learnable" if first.gammas and first.gammas[0].requires_grad else "fixed"
-    total = sum(n.models for n in nets)
-    out = SwitchableMLP(first.sizes, total, slope=first.slope, eps=first.eps, affine=affine,
-                        dtype=first.weights[0].dtype)
-    for name in ("weights", "biases", "gammas", "betas"):
-        for layer, p in enumerate(getattr(out, name)):
-            p.copy_(torch.cat([getattr(n, name)[layer] for n in nets]))
-    return out
-
-
-def mask_affine_gradients(net: SwitchableMLP, fixed: list[bool]) -> list:
-    """Zero the gradient of gamma and beta for the models where `fixed[m]` is True.
-
-    With plain or momentum SGD (no weight decay) their gamma, beta then stay exactly at their
-    initial 1, 0, so learnable-affine and fixed-affine variants can share one network. Returns
-    the hook handles.
-    """
-    if len(fixed) != net.models:
-        raise ValueError(f"need one flag per model ({net.models}), got {len(fixed)}")
-    if not net.gammas or not net.gammas[0].requires_grad:
-        raise ValueError("mask_affine_gradients needs a network built with affine='learnable'")
-    keep = torch.tensor([0.0 if f else 1.0 for f in fixed], dtype=net.gammas[0].dtype)[:, None]
-    return [p.register_hook(lambda g: g * keep) for p in (*net.gammas, *net.betas)]
-
-
-# ---------------------------------------------------------------- the five initializations of protocol C3
-
-INITIALIZATIONS = ("zero", "torch", "bninit_fold", "bninit_center", "bn_train")
-PLAIN_INITIALIZATIONS = INITIALIZATIONS[:4]  # trained without BN (mode "none")
-
-
-def _tile(a, repeats: int, per_model: bool) -> torch.Tensor:
-    """Shared data stays as it is; data with a leading model axis is tiled `repeats` times along it."""
-    a = torch.as_tensor(a)
-    return torch.cat([a] * repeats) if per_model else a
-
-
-def initializations(sizes: list[int], seeds: list[int], x_train, *, slope: float = 0.0,
-                    dtype=torch.float64) -> tuple[SwitchableMLP, SwitchableMLP]:
-    """The five initializations of one set of random weights per seed.
-
-    Returns (plain, bn): `plain` holds 4 x S models in the order of PLAIN_INITIALIZATIONS (zero bias,
-    PyTorch-default bias, full BN fold of x_train, centring-only fold), all to be trained in mode
-    "none"; `bn` holds the S BN networks (mode "batch"). Every block of S models has the same
-    He-normal weights per seed (the folds rescale them). x_train is (N, d), or (S, N, d) when each
-    seed has its own data.
-    """
-    S = len(seeds)
-    base = SwitchableMLP(sizes, S, seeds=seeds, slope=slope, bias="zero", dtype=dtype)
-    torch_bias = SwitchableMLP(sizes, S, seeds=seeds, slope=slope, bias="torch", dtype=dtype)
-    plain = concat_models([base, torch_bias, base.fold(x_train), base.fold(x_train, center_only=True)])
-    return plain, base
-
-
-def train_initializations(sizes: list[int], seeds: list[int], data: Split, *, slope: float, epochs: int,
-                          batch_size: int, lr: float, momentum: float, progress=None) -> np.ndarray:
-    """Train the five initializations with identical mini-batches per seed; test accuracy after every epoch.
-
-    Returns (epochs + 1, 5, S): row 0 is at initialization. bn_train is evaluated in "population" mode
-    with the statistics of the whole training set (recomputed after every epoch).
-    """
-    from .training import accuracy, sgd
-
-    S, k = len(seeds), len(PLAIN_INITIALIZATIONS)
-    plain, bn = initializations(sizes, seeds, data.x_train, slope=slope)
-    acc = np.zeros((epochs + 1, len(INITIALIZATIONS), S))
-    x_tr, y_tr = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train)
-    x_te, y_te = torch.as_tensor(data.x_test), torch.as_tensor(data.y_test)
-    per_model = x_tr.ndim == 3
-
-    def record_plain(e):
-        acc[e, :k] = accuracy(plain, _tile(x_te, k, per_model), _tile(y_te, k, per_model), "none").numpy().reshape(k, S)
-
-    def record_bn(e):
-        acc[e, k] = accuracy(bn, x_te, y_te, "population", bn.statistics(x_tr)).numpy()
-        if progress and e:
-            progress(e, acc[e])
-
-    sgd(plain, _tile(x_tr, k, per_model), _tile(y_tr, k, per_model), mode="none", epochs=epochs, batch_size=batch_size,
-        lr=lr, momentum=momentum, order_seeds=list(seeds) * k, on_epoch=record_plain)
-    sgd(bn, x_tr, y_tr, mode="batch", epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-        order_seeds=list(seeds), on_epoch=record_bn)
-    return acc

@@ -166,3 +166,34 @@ class SwitchableMLP(torch.nn.Module):
                 folded.biases[layer].copy_(beta - gamma * mu / sigma)
             z = leaky_relu(z @ folded.weights[layer].transpose(1, 2) + folded.biases[layer][:, None, :], self.slope)
         return folded
+
+
+@torch.no_grad()
+def concat_models(nets: list[SwitchableMLP]) -> SwitchableMLP:
+    """One `SwitchableMLP` with the models of `nets` concatenated along the model axis (parameters copied)."""
+    first = nets[0]
+    if any(n.sizes != first.sizes or n.slope != first.slope or n.eps != first.eps for n in nets):
+        raise ValueError("networks to concatenate must share sizes, slope and eps")
+    affine = "learnable" if first.gammas and first.gammas[0].requires_grad else "fixed"
+    total = sum(n.models for n in nets)
+    out = SwitchableMLP(first.sizes, total, slope=first.slope, eps=first.eps, affine=affine,
+                        dtype=first.weights[0].dtype)
+    for name in ("weights", "biases", "gammas", "betas"):
+        for layer, p in enumerate(getattr(out, name)):
+            p.copy_(torch.cat([getattr(n, name)[layer] for n in nets]))
+    return out
+
+
+def mask_affine_gradients(net: SwitchableMLP, fixed: list[bool]) -> list:
+    """Zero the gradient of gamma and beta for the models where `fixed[m]` is True.
+
+    With plain or momentum SGD (no weight decay) their gamma, beta then stay exactly at their
+    initial 1, 0, so learnable-affine and fixed-affine variants can share one network. Returns
+    the hook handles.
+    """
+    if len(fixed) != net.models:
+        raise ValueError(f"need one flag per model ({net.models}), got {len(fixed)}")
+    if not net.gammas or not net.gammas[0].requires_grad:
+        raise ValueError("mask_affine_gradients needs a network built with affine='learnable'")
+    keep = torch.tensor([0.0 if f else 1.0 for f in fixed], dtype=net.gammas[0].dtype)[:, None]
+    return [p.register_hook(lambda g: g * keep) for p in (*net.gammas, *net.betas)]
