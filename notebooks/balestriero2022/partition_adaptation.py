@@ -72,10 +72,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.colors import ListedColormap
-from sklearn.datasets import make_moons
 
 from bnrepro import claims
 from bnrepro import figures, runtime
+from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import partition as P
 from bnrepro.data.real import load
 
@@ -102,7 +102,7 @@ def sizes(d):
     return [d] + [width] * depth + [1]  # the output layer plays no part in the partition
 
 
-x_moons = np.stack([make_moons(moons_n, noise=moons_noise, random_state=s)[0] for s in seeds])  # (S, N, 2)
+x_moons, _ = datasets.moons_sets(seeds, moons_n, moons_noise)  # (S, N, 2)
 data = {
     "shifted moons": x_moons + moons_shift,
     "digits": ds.x_train.reshape(len(ds.x_train), -1)[:digits_n].astype(np.float64),  # pixels/16, (N, 64)

@@ -8,5 +8,7 @@ deep network's spline partition to the data.
 - `datasets`: seeded moons, digits and image subsets;
 - `initialization`: protocol C3, the five initializations ("smart init");
 - `partition`: the geometry of the spline partition: total-least-squares
-  offsets, data-to-boundary distances, activation-pattern images.
+  offsets, data-to-boundary distances, activation-pattern images;
+- `margins`: mini-batch jitter of the hyperplanes (its exact law) and
+  signed data-to-decision-boundary margins on a grid.
 """

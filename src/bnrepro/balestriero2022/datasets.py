@@ -44,6 +44,13 @@ def moons(n: int, noise: float, seed: int, shift: float = 0.0, train_fraction: f
     return stratified_split(x, y.astype(np.int64), seed, train_fraction)
 
 
+def moons_sets(seeds: list[int], n: int, noise: float, shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One whole `make_moons` draw per seed, not split: x (S, n, 2) float64 shifted by (shift, shift), y (S, n) int64."""
+    data = [make_moons(n, noise=noise, random_state=int(seed)) for seed in seeds]
+    x = np.stack([d[0] for d in data]).astype(np.float64) + shift
+    return x, np.stack([d[1] for d in data]).astype(np.int64)
+
+
 def moons_batch(seeds: list[int], n: int, noise: float, shift: float = 0.0, train_fraction: float = 0.5) -> Split:
     """One `moons` draw per seed, stacked on a leading model axis: x (S, N, 2), y (S, N)."""
     splits = [moons(n, noise, s, shift, train_fraction) for s in seeds]

@@ -26,18 +26,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
-from sklearn.datasets import make_moons
 
 from .network import Stats, SwitchableMLP
 from .training import predict
-
-
-def moons(seeds: list[int], n: int, noise: float, shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's two moons, one data set per seed: x (S, n, 2) float64, y (S, n) int64, shifted by (shift, shift)."""
-    data = [make_moons(n, noise=noise, random_state=int(seed)) for seed in seeds]
-    x = np.stack([d[0] for d in data]).astype(np.float64) + shift
-    y = np.stack([d[1] for d in data]).astype(np.int64)
-    return x, y
 
 
 # ---------------------------------------------------------------------------------------------
