@@ -44,8 +44,11 @@ def test_image_subset_is_balanced_flattened_and_seeded():
     assert not np.array_equal(sub.x_train, datasets.image_subset(ds, 20, 10, seed=1).x_train)
     std = datasets.image_subset(ds, 20, 10, seed=0, standardize=True)
     np.testing.assert_allclose(std.x_train.mean(axis=0), 0, atol=1e-12)
+    assert sub.note == ""
+    small = datasets.image_subset(ds, 101, 10, seed=0)  # more than there are: capped, and said
+    assert np.bincount(small.y_train).min() == np.bincount(ds.y_train).min() and "used" in small.note
     with pytest.raises(ValueError, match="fewer than per_class"):
-        datasets.image_subset(ds, 101, 10, seed=0)
+        datasets.balanced_indices(ds.y_train, 101, seed=0)
 
 
 def test_digits_are_flattened_pixels_in_unit_interval():

@@ -122,6 +122,20 @@ def test_fashion_regzipped_files_accepted_by_content_md5(tmp_path, fake_fashion,
     check_fashion(ds, fake_fashion["arrays"])
 
 
+def test_concurrent_debian_installs_never_share_a_temporary_file(tmp_path, fake_fashion, monkeypatch):
+    # claims run side by side and may install at the same moment; a shared temporary name made one
+    # job's rename fail and that claim fall back to digits (seen in a full fresh-clone run)
+    monkeypatch.setattr(real, "FASHION_MNIST_RAW_MD5", fake_fashion["raw_md5"])
+    moved = []
+    replace = real.os.replace
+    monkeypatch.setattr(real.os, "replace", lambda src, dst: moved.append(str(src)) or replace(src, dst))
+    raw = tmp_path / "raw"
+    for _ in range(2):
+        real._install_debian_fashion(fake_fashion["gz_md5"], fake_fashion["dir"], raw)
+    assert len(moved) == 2 * len(FASHION_NAMES) and len(set(moved)) == len(moved)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(FASHION_NAMES)  # nothing partial left behind
+
+
 def test_fashion_corrupted_file_is_rejected_naming_it(tmp_path, fake_fashion, tv, monkeypatch):
     monkeypatch.setattr(tv.datasets.FashionMNIST, "resources", fake_fashion["gz_md5"])
     monkeypatch.setattr(real, "FASHION_MNIST_RAW_MD5", fake_fashion["raw_md5"])

@@ -104,6 +104,8 @@ ds = real.load("cifar10", strict=strict_data)
 verdict.dataset = ds.provenance()
 print(ds.provenance())
 data = datasets.image_subset(ds, train_per_class, test_per_class, subset_seed)
+if data.note:
+    verdict.deviation(data.note)
 n_classes = int(data.y_train.max()) + 1
 print(f"train {data.x_train.shape}, test {data.x_test.shape}, {n_classes} classes")
 

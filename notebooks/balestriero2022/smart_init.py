@@ -111,6 +111,8 @@ data = {
     "centred moons (control)": datasets.moons_batch(seeds, moons_n, moons_noise, shift=0.0),
 }
 image_key = f"{ds.used} (MLP)"
+if data[image_key].note:
+    verdict.deviation(data[image_key].note)
 widths = {"shifted moons": moons_width, "digits": digits_width, image_key: image_width,
           "centred moons (control)": moons_width}
 for name, d in data.items():

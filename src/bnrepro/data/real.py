@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import os
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,9 +146,11 @@ def _install_debian_fashion(resources, debian_dir: Path, raw_dir: Path) -> None:
         contents[name] = data
     raw_dir.mkdir(parents=True, exist_ok=True)
     for name, data in contents.items():
-        # torchvision's _check_exists only tests that the file exists: write atomically
-        tmp = raw_dir / f"{name}.partial"
-        tmp.write_bytes(data)
+        # torchvision's _check_exists only tests that the file exists: write atomically, to a
+        # temporary name of this process's own (claims running side by side install at once)
+        fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=f"{name}.", suffix=".partial")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, raw_dir / name)
 
 
