@@ -28,8 +28,8 @@ import torch
 from scipy.spatial import cKDTree
 
 from .network import Stats, SwitchableMLP
+from .partition import boundary_mask
 from .training import predict
-
 
 # ---------------------------------------------------------------------------------------------
 # C4a: the jitter law
@@ -109,18 +109,6 @@ def predict_grid(classify: Callable[[np.ndarray], np.ndarray], gx: np.ndarray, g
     points = grid_points(gx, gy)
     labels = np.concatenate([classify(points[:, s:s + chunk]) for s in range(0, r * r, chunk)], axis=1)
     return labels.reshape(m, r, r)
-
-
-def boundary_mask(labels: np.ndarray) -> np.ndarray:
-    """Pixels whose class differs from a 4-neighbour's: (M, R, R) bool. Both pixels of a differing pair are marked."""
-    mask = np.zeros(labels.shape, dtype=bool)
-    dx = labels[:, :, 1:] != labels[:, :, :-1]
-    dy = labels[:, 1:, :] != labels[:, :-1, :]
-    mask[:, :, 1:] |= dx
-    mask[:, :, :-1] |= dx
-    mask[:, 1:, :] |= dy
-    mask[:, :-1, :] |= dy
-    return mask
 
 
 def signed_margins(classify: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray, *,

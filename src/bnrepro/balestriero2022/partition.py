@@ -179,14 +179,15 @@ def region_ids(patterns: np.ndarray) -> np.ndarray:
 
 
 def boundary_mask(ids: np.ndarray) -> np.ndarray:
-    """Pixels of an (H, W) id image whose id differs from the right or lower neighbour (or the left/upper one)."""
+    """Pixels of an id image (..., H, W) whose id differs from a 4-neighbour's; both pixels of a differing
+    pair are marked. Leading axes (e.g. models) are carried along."""
     mask = np.zeros(ids.shape, dtype=bool)
-    dx = ids[:, 1:] != ids[:, :-1]
-    dy = ids[1:, :] != ids[:-1, :]
-    mask[:, 1:] |= dx
-    mask[:, :-1] |= dx
-    mask[1:, :] |= dy
-    mask[:-1, :] |= dy
+    dx = ids[..., :, 1:] != ids[..., :, :-1]
+    dy = ids[..., 1:, :] != ids[..., :-1, :]
+    mask[..., :, 1:] |= dx
+    mask[..., :, :-1] |= dx
+    mask[..., 1:, :] |= dy
+    mask[..., :-1, :] |= dy
     return mask
 
 
