@@ -46,6 +46,7 @@ def test_unknown_operator_and_bad_id_are_rejected():
 def test_write_names_file_and_separates_run_record(tmp_path):
     v = make()
     v.check("a", 1, ">=", 0)
+    v.timing("solve", 0.1234567)
     with pytest.raises(ValueError, match="must be named cao2023-uniform-margin.json"):
         v.write(tmp_path / "other.json")
     path = v.write(tmp_path / "cao2023-uniform-margin.json", threads=2, device="cpu")
@@ -55,6 +56,7 @@ def test_write_names_file_and_separates_run_record(tmp_path):
     assert "runtime_s" not in data  # run-dependent numbers live in the run record
     run = json.loads(claims.run_record_path(path).read_text())
     assert run["threads"] == 2 and run["runtime_s"] >= 0
+    assert run["timings"] == {"solve": 0.123} and "solve" not in first.decode()  # measured times: run record only
     v.write(path)
     assert path.read_bytes() == first
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
@@ -96,3 +98,13 @@ def test_figures_save_is_byte_reproducible_and_registers(tmp_path):
     assert b"Matplotlib" not in paths[1].read_bytes()  # PDF producer stripped
     with pytest.raises(ValueError, match="unsupported figure format"):
         figures.save(draw(), "f", out_dir=tmp_path, formats=("bmp",))
+
+
+def test_measured_time_figure_is_marked_and_closed(tmp_path):
+    v = make()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    paths = figures.save(fig, "vs-time", out_dir=tmp_path, verdict=v, measured_time=True)
+    assert [p.name for p in paths] == ["vs-time.run.png", "vs-time.run.pdf"]
+    assert v.figures == [str(tmp_path / "vs-time.run.png")]
+    assert not plt.fignum_exists(fig.number)  # not embedded in the rendered notebook

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from bnrepro import ergen2022 as eg
+from bnrepro.ergen2022 import training as tr
 
 
 def _problem(n, d, seed):
@@ -178,31 +179,63 @@ def _torch_objective(X, y, beta, params):
     return 0.5 * torch.sum((torch.relu(bn) @ a - torch.tensor(y)) ** 2) + 0.5 * beta * sum(torch.sum(p**2) for p in params[1:])
 
 
-def test_objective_and_gradient_match_torch_autograd():
-    X, y, rng = _problem(15, 3, 8)
-    net = _random_network(rng, 3, 6)
-    params = [torch.tensor(p, requires_grad=True) for p in (net.W, net.gamma, net.alpha, net.a)]
-    loss = _torch_objective(X, y, 0.1, params)
-    loss.backward()
-    value, grads = eg.objective_grad(X, y, net.W, net.gamma, net.alpha, net.a, 0.1)
-    assert value == pytest.approx(loss.item(), rel=1e-12)
-    assert _objective(X, y, 0.1, net) == pytest.approx(loss.item(), rel=1e-12)
-    for g, p in zip(grads, params):
-        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-12)
+def test_torch_networks_match_numpy_objective_torch_batchnorm_and_test_time_bn():
+    X, y, _ = _problem(15, 3, 8)
+    nets = tr.BNNetworks(3, 6, seeds=[4, 5], n=15)
+    with torch.no_grad():
+        nets.alpha.normal_(generator=torch.Generator().manual_seed(0))
+    values = nets.objective(torch.tensor(X), torch.tensor(y)[:, None], 0.1).detach().numpy()
+    for value, net in zip(values, nets.networks()):
+        params = [torch.tensor(p) for p in (net.W, net.gamma, net.alpha, net.a)]
+        assert value == pytest.approx(_objective(X, y, 0.1, net), rel=1e-12)
+        assert value == pytest.approx(_torch_objective(X, y, 0.1, params).item(), rel=1e-10)
+    X_new = np.random.default_rng(1).standard_normal((4, 3))
+    net = nets.networks()[1]
+    wh = eg.whiten(X)
+    expected = eg.relu_predict(wh.features(X_new), wh.q_of(net.W, net.gamma, net.alpha) * (net.a[:, None] > 0),
+                               wh.q_of(net.W, net.gamma, net.alpha) * (net.a[:, None] < 0) * 0)
+    got = eg.bn_predict(X_new, X, net.W, net.gamma, net.alpha, np.where(net.a > 0, 1.0, 0.0))
+    np.testing.assert_allclose(got, expected, atol=1e-12)  # BN with training statistics = whitened features
+    torch_pred = nets(torch.tensor(X_new), torch.tensor(X))[1, :, 0].detach().numpy()
+    np.testing.assert_allclose(torch_pred, eg.bn_predict(X_new, X, net.W, net.gamma, net.alpha, net.a), atol=1e-12)
+    assert [n.W.tobytes() for n in tr.BNNetworks(3, 6, seeds=[5], n=15).networks()] == [net.W.tobytes()]  # per seed
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_gradient_descent_never_goes_below_convex_optimum(small, seed):
-    """Full-batch GD (2000 steps, m = 20) on the non-convex network: every iterate
-    stays above the convex optimum, and the last is within 5 % of it."""
+@pytest.mark.parametrize("optimizer, lr", [("gd", 0.01), ("adam", 0.02)])
+def test_training_never_goes_below_convex_optimum_and_comes_close(small, optimizer, lr):
+    """Full-batch GD / Adam (m = 20, three seeds at once): every iterate stays above the
+    convex optimum, and the best run ends within 5 % of it."""
     X, y, beta, _, sol = small
-    rng = np.random.default_rng(seed)
-    params = [rng.standard_normal((X.shape[1], 20))] + [rng.standard_normal(20) * s for s in (1.0, 0.5, 0.5)]
-    values = []
-    for _ in range(2000):
-        value, grads = eg.objective_grad(X, y, *params, beta)
-        values.append(value)
-        params = [p - 0.1 * g for p, g in zip(params, grads)]
-    values = np.array(values)
-    assert values.min() >= sol.value * (1 - 1e-6)
-    assert values[-1] <= sol.value * 1.05
+    _, trace = tr.train(X, y, beta, width=20, seeds=[0, 1, 2], optimizer=optimizer, lr=lr, steps=3000, progress=False)
+    assert trace.objective.shape == (3, 3001) and np.all(np.diff(trace.seconds) >= 0)
+    assert trace.objective.min() >= sol.value * (1 - 1e-6)
+    assert trace.objective[:, -1].min() <= sol.value * 1.05
+
+
+# --- truncation, test-time features, spectral energy -------------------------
+
+
+def test_truncated_whitening_features_and_direction_energy():
+    X, _, _ = _problem(30, 8, 9)
+    wh = eg.whiten(X)
+    np.testing.assert_allclose(wh.features(X), wh.Up, atol=1e-12)
+    k3 = wh.truncate(3)
+    assert k3.Up.shape == (30, 4) and k3.rank == 3
+    np.testing.assert_allclose(k3.Up.T @ k3.Up, np.eye(4), atol=1e-12)
+    np.testing.assert_allclose(k3.features(X), k3.Up, atol=1e-12)
+    with pytest.raises(ValueError, match="truncation k"):
+        wh.truncate(9)
+    W = wh.V[:, [0, 2]] / wh.sigma[[0, 2]]  # whitened directions e_0 and e_2
+    np.testing.assert_allclose(wh.direction_energy(W), [0.5, 0, 0.5, 0, 0, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(wh.direction_energy(W, weights=[3.0, -1.0]), [0.75, 0, 0.25, 0, 0, 0, 0, 0], atol=1e-12)
+
+
+def test_weighted_penalty_all_ones_is_the_bn_program_and_weights_shrink(small):
+    _, y, beta, wh, sol = small
+    same = eg.solve_convex(wh.Up, y, beta, sol.patterns, weights=np.ones(wh.rank + 1))
+    assert same.value == pytest.approx(sol.value, rel=1e-7)
+    heavy = eg.solve_convex(wh.Up, y, beta, sol.patterns, weights=np.array([1.0, 50.0, 1.0]))
+    assert heavy.value > sol.value
+    assert np.abs(np.vstack([heavy.Q, heavy.Qp])[:, 1]).max() < np.abs(np.vstack([sol.Q, sol.Qp])[:, 1]).max()
+    with pytest.raises(ValueError, match="weights must be 3 positive"):
+        eg.solve_convex(wh.Up, y, beta, sol.patterns, weights=np.ones(2))

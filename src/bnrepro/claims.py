@@ -7,7 +7,7 @@ from the checks, never typed. Two files are written atomically:
 - ``<paper>-<slug>.json``: the verdict, a pure function of code + config, so
   two runs on one machine give identical bytes;
 - ``<paper>-<slug>.run.json``: what varies from run to run (wall time, threads,
-  device, versions). The claims table shows both.
+  device, versions, and the notebook's own `timing`s). The claims table shows both.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class Verdict:
     deviations: list[str] = field(default_factory=list)
     measurements: dict[str, float] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter, repr=False)
 
     def __post_init__(self):
@@ -112,6 +113,10 @@ class Verdict:
     def measure(self, name: str, value) -> None:
         """A computed number worth reporting that is not itself a pass/fail check."""
         self.measurements[name] = float(value)
+
+    def timing(self, name: str, seconds) -> None:
+        """A measured wall time (s): it varies between runs, so it goes to the run record, not the verdict."""
+        self.timings[name] = round(float(seconds), 3)
 
     def deviation(self, text: str) -> None:
         self.deviations.append(text)
@@ -156,6 +161,7 @@ class Verdict:
             "device": device,
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "timings": self.timings,
         }
         _atomic_write_json(run_record_path(path), run)
         _atomic_write_json(path, self.as_dict())

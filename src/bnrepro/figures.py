@@ -26,11 +26,17 @@ def use_style() -> None:
     plt.style.use(STYLE)
 
 
-def save(fig, name: str, *, out_dir: str | Path, verdict=None, formats=FORMATS) -> list[Path]:
+def save(fig, name: str, *, out_dir: str | Path, verdict=None, formats=FORMATS, measured_time=False) -> list[Path]:
     """Save `fig` as out_dir/name.<fmt> for each format; register the PNG with `verdict`.
 
     The figure stays open so that the notebook still shows it inline.
+    `measured_time=True` marks a figure drawn from measured wall times, which
+    cannot be byte-identical between runs: it is saved as name.run.<fmt>
+    (like the run record, outside the determinism guarantee) and closed, so
+    that the rendered notebook stays deterministic; show its path instead.
     """
+    if measured_time:
+        name = f"{name}.run"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -42,6 +48,8 @@ def save(fig, name: str, *, out_dir: str | Path, verdict=None, formats=FORMATS) 
         paths.append(path)
     if verdict is not None:
         verdict.figures.append(str(paths[0]))
+    if measured_time:
+        plt.close(fig)
     return paths
 
 

@@ -58,13 +58,14 @@ __all__ = [
     "arrangements_exact",
     "arrangements_sampled",
     "bn_forward",
+    "bn_predict",
     "closed_form",
     "convex_objective",
     "convex_predict",
     "general_position_count",
     "objective",
-    "objective_grad",
     "recover_weights",
+    "relu_predict",
     "sign_patterns",
     "solve_convex",
     "unique_patterns",
@@ -101,9 +102,17 @@ def batch_norm(H, gamma, alpha):
 
 
 def bn_forward(X, W, gamma, alpha, a):
-    """f(X) = sum_j a_j ReLU(BN_{gamma_j, alpha_j}(X w_j)), shape (n,)."""
+    """f(X) = sum_j a_j ReLU(BN_{gamma_j, alpha_j}(X w_j)), shape (n,) (or (n, C) for a (m, C))."""
     X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
     return np.maximum(batch_norm(X @ W, gamma, alpha), 0.0) @ np.asarray(a, dtype=float)
+
+
+def bn_predict(X_new, X_train, W, gamma, alpha, a):
+    """The network on new rows, BN using the training batch's mean and norm (test time)."""
+    H = np.asarray(X_train, dtype=float) @ W
+    mean, norm = H.mean(axis=0), np.linalg.norm(H - H.mean(axis=0), axis=0)
+    B = gamma * (np.asarray(X_new, dtype=float) @ W - mean) / norm + alpha / np.sqrt(len(H))
+    return np.maximum(B, 0.0) @ np.asarray(a, dtype=float)
 
 
 def objective(X, y, W, gamma, alpha, a, beta):
@@ -111,32 +120,6 @@ def objective(X, y, W, gamma, alpha, a, beta):
     residual = bn_forward(X, W, gamma, alpha, a) - y
     penalty = np.sum(np.square(gamma)) + np.sum(np.square(alpha)) + np.sum(np.square(a))
     return 0.5 * residual @ residual + 0.5 * beta * penalty
-
-
-def objective_grad(X, y, W, gamma, alpha, a, beta):
-    """The objective and its gradient (dW, dgamma, dalpha, da), analytic, for gradient descent.
-
-    With B = BN(X W), N = P X W / ||P X W|| (columnwise) and G = dL/dB =
-    (f - y) a^T * 1[B > 0]: dgamma = sum(G N) + beta gamma, dalpha =
-    1^T G / sqrt(n) + beta alpha, da = ReLU(B)^T (f - y) + beta a and
-    dW = X^T P (gamma G - N diag(sum(gamma G N))) / ||P X W|| (no penalty on W).
-    """
-    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
-    n = X.shape[0]
-    H = X @ W
-    Hc = H - H.mean(axis=0)
-    norms = np.linalg.norm(Hc, axis=0)
-    N = Hc / norms
-    B = gamma * N + alpha / np.sqrt(n)
-    A = np.maximum(B, 0.0)
-    residual = A @ a - y
-    value = 0.5 * residual @ residual + 0.5 * beta * (gamma @ gamma + alpha @ alpha + a @ a)
-    G = np.outer(residual, a) * (B > 0)
-    dN = gamma * G
-    dHc = (dN - N * np.sum(dN * N, axis=0)) / norms
-    dW = X.T @ (dHc - dHc.mean(axis=0))
-    grads = (dW, np.sum(G * N, axis=0) + beta * gamma, G.sum(axis=0) / np.sqrt(n) + beta * alpha, A.T @ residual + beta * a)
-    return value, grads
 
 
 # ---------------------------------------------------------------------------
@@ -158,6 +141,38 @@ class Whitening:
     V: np.ndarray
     rank: int
     mean: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.Up.shape[0]
+
+    def truncate(self, k: int) -> Whitening:
+        """The top-k whitening U'_k = [U_k, 1/sqrt(n)] (spec section 3: GD's bias made explicit)."""
+        if not 1 <= k <= self.rank:
+            raise ValueError(f"truncation k must be in 1..rank={self.rank}, got {k}")
+        U, sigma, V = self.U[:, :k], self.sigma[:k], self.V[:, :k]
+        return Whitening(Up=np.hstack([U, self.Up[:, -1:]]), U=U, sigma=sigma, V=V, rank=k, mean=self.mean)
+
+    def features(self, X) -> np.ndarray:
+        """Whitened coordinates of any rows x: [(x - mean) V Sigma^-1, 1/sqrt(n)], (N, r+1).
+
+        On the training rows this is U' itself; on new rows it is what BN with the
+        training-batch statistics feeds the ReLU (spec section 6, test time).
+        """
+        Z = (np.asarray(X, dtype=float) - self.mean) @ (self.V / self.sigma)
+        return np.hstack([Z, np.full((len(Z), 1), 1.0 / np.sqrt(self.n))])
+
+    def direction_energy(self, W, weights=None) -> np.ndarray:
+        """Fraction of each neuron's whitened direction v_j/||v_j|| (v_j = Sigma V^T w_j) on each
+        singular direction i, averaged over neurons with `weights` (default equal): (r,), sums to 1.
+
+        A uniform spread gives 1/r per direction; GD's bias to the top directions shows as
+        mass concentrated on the first entries (spec section 3).
+        """
+        v = self.sigma[:, None] * (self.V.T @ np.asarray(W, dtype=float))
+        share = v**2 / np.sum(v**2, axis=0)
+        weights = np.ones(share.shape[1]) if weights is None else np.abs(np.asarray(weights, dtype=float))
+        return share @ weights / weights.sum()
 
     def q_of(self, W, gamma, alpha):
         """The whitened weights q_j = [gamma_j v_j/||v_j||; alpha_j], v_j = Sigma V^T w_j: (m, r+1).
@@ -301,22 +316,36 @@ def convex_predict(Up, patterns, Q, Qp):
     return np.sum(patterns.T * (Up @ (Q - Qp).T), axis=1)
 
 
-def convex_objective(Up, y, beta, patterns, Q, Qp):
+def relu_predict(F, Q, Qp):
+    """sum_i ReLU(F q_i) - ReLU(F q'_i) on feature rows F (N, r+1): the convex model off the
+    training set (on it, with feasible Q, Qp, this equals `convex_predict`)."""
+    return np.maximum(F @ Q.T, 0.0).sum(axis=1) - np.maximum(F @ Qp.T, 0.0).sum(axis=1)
+
+
+def convex_objective(Up, y, beta, patterns, Q, Qp, weights=None):
     """The convex program's objective at (Q, Qp), in numpy (constraints not checked)."""
+    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
     residual = convex_predict(Up, patterns, Q, Qp) - y
-    return 0.5 * residual @ residual + beta * (np.linalg.norm(Q, axis=1).sum() + np.linalg.norm(Qp, axis=1).sum())
+    return 0.5 * residual @ residual + beta * (np.linalg.norm(w * Q, axis=1).sum() + np.linalg.norm(w * Qp, axis=1).sum())
 
 
-def solve_convex(Up, y, beta, patterns, **solver_options) -> ConvexSolution:
-    """Solve the convex program of spec 1.3 with cvxpy + Clarabel."""
+def solve_convex(Up, y, beta, patterns, weights=None, **solver_options) -> ConvexSolution:
+    """Solve the convex program of spec 1.3 with cvxpy + Clarabel.
+
+    `weights` (r+1,), optional: the penalty becomes ||Lambda q_i|| with Lambda = diag(weights),
+    the weighted family of spec section 3 (all ones: the BN program itself).
+    """
     Up, y = np.asarray(Up, dtype=float), np.asarray(y, dtype=float)
     patterns = np.asarray(patterns, dtype=bool)
     P, D = len(patterns), Up.shape[1]
+    if weights is not None and (np.shape(weights) != (D,) or np.any(np.asarray(weights) <= 0)):
+        raise ValueError(f"weights must be {D} positive numbers (one per column of U'), got shape {np.shape(weights)}")
+    Lam = np.ones(D) if weights is None else np.asarray(weights, dtype=float)
     M = patterns.T.astype(float)  # (n, P): column i is diag(D_i)
     S = 2.0 * M - 1.0
     Q, Qp = cp.Variable((P, D)), cp.Variable((P, D))
     fit = cp.sum(cp.multiply(M, Up @ (Q - Qp).T), axis=1)
-    penalty = cp.sum(cp.norm(Q, 2, axis=1)) + cp.sum(cp.norm(Qp, 2, axis=1))
+    penalty = cp.sum(cp.norm(Q @ np.diag(Lam), 2, axis=1)) + cp.sum(cp.norm(Qp @ np.diag(Lam), 2, axis=1))
     constraints = [cp.multiply(S, Up @ Q.T) >= 0, cp.multiply(S, Up @ Qp.T) >= 0]
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(fit - y) + beta * penalty), constraints)
     start = time.perf_counter()
