@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from bnrepro import ergen2022 as eg
+from bnrepro.ergen2022 import tasks
 from bnrepro.ergen2022 import training as tr
 
 
@@ -239,3 +240,37 @@ def test_weighted_penalty_all_ones_is_the_bn_program_and_weights_shrink(small):
     assert np.abs(np.vstack([heavy.Q, heavy.Qp])[:, 1]).max() < np.abs(np.vstack([sol.Q, sol.Qp])[:, 1]).max()
     with pytest.raises(ValueError, match="weights must be 3 positive"):
         eg.solve_convex(wh.Up, y, beta, sol.patterns, weights=np.ones(2))
+
+
+# --- image tasks -------------------------------------------------------------
+
+
+class _Images:  # the fields of bnrepro.data.real.Dataset that image_task reads
+    used = "fake"
+    classes = ("a", "b", "c")
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.x_train = rng.random((60, 1, 2, 2)).astype(np.float32)
+        self.y_train = np.repeat(np.arange(3), 20)
+        self.x_test = rng.random((30, 1, 2, 2)).astype(np.float32)
+        self.y_test = np.repeat(np.arange(3), 10)
+
+
+def test_image_task_is_seeded_disjoint_and_labelled():
+    ds = _Images()
+    task = tasks.image_task(ds, ("c", "a"), 5, 3, 4, seed=1)
+    assert task.X_train.shape == (10, 4) and task.X_val.shape == (6, 4) and task.X_test.shape == (8, 4)
+    rows = lambda X: {r.tobytes() for r in X}
+    assert not rows(task.X_train) & rows(task.X_val)
+    np.testing.assert_array_equal(task.y_train, np.repeat([1.0, -1.0], 5))  # +1 on the first named class
+    assert rows(task.X_train[:5]) <= rows(ds.x_train[40:].reshape(20, 4))  # class "c"
+    np.testing.assert_array_equal(task.X_train, tasks.image_task(ds, ("c", "a"), 5, 3, 4, seed=1).X_train)
+    everything = tasks.image_task(ds, None, 5, 0, 4, seed=0)
+    assert everything.y_train.shape == (15, 3) and np.all(everything.y_train.sum(axis=1) == -1)
+    assert tasks.accuracy(everything.y_train, everything.labels_train) == 1.0
+    assert tasks.accuracy(-task.y_train, task.labels_train) == 0.0
+    with pytest.raises(ValueError, match="not in fake"):
+        tasks.image_task(ds, ("a", "z"), 5, 3, 4, seed=0)
+    with pytest.raises(ValueError, match="'a' of fake has 20 images, fewer than 21"):
+        tasks.image_task(ds, ("a", "b"), 18, 3, 4, seed=0)

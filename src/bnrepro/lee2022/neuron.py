@@ -53,7 +53,7 @@ __all__ = [
 
 def _matvec(X, w):
     """(S, n, d) @ (S, d) -> (S, n)"""
-    return np.einsum("snd,sd->sn", X, w)
+    return np.matmul(X, w[..., None])[..., 0]
 
 
 def _loss(z, y, linear):
@@ -68,7 +68,7 @@ def _residual(z, y, linear):
 
 def _gradient(r, X):
     """(1/n) sum_i r_i x_i, (S, d)."""
-    return np.einsum("sn,snd->sd", r, X) / X.shape[1]
+    return np.matmul(r[:, None, :], X)[:, 0, :] / X.shape[1]
 
 
 def teacher_data(seeds: list[int], n: int, d: int):
