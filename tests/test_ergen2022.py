@@ -264,7 +264,7 @@ def test_image_task_is_seeded_disjoint_and_labelled():
     rows = lambda X: {r.tobytes() for r in X}
     assert not rows(task.X_train) & rows(task.X_val)
     np.testing.assert_array_equal(task.y_train, np.repeat([1.0, -1.0], 5))  # +1 on the first named class
-    assert rows(task.X_train[:5]) <= rows(ds.x_train[40:].reshape(20, 4))  # class "c"
+    assert rows(task.X_train[:5]) <= rows(ds.x_train[40:].reshape(20, 4).astype(np.float64))  # class "c"
     np.testing.assert_array_equal(task.X_train, tasks.image_task(ds, ("c", "a"), 5, 3, 4, seed=1).X_train)
     everything = tasks.image_task(ds, None, 5, 0, 4, seed=0)
     assert everything.y_train.shape == (15, 3) and np.all(everything.y_train.sum(axis=1) == -1)
