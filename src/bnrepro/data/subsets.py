@@ -20,7 +20,8 @@ class Split:
 
 def flatten(images: np.ndarray) -> np.ndarray:
     """(N, C, H, W) -> (N, C*H*W) float64."""
-    return np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    images = np.asarray(images, dtype=np.float64)
+    return images.reshape(len(images), int(np.prod(images.shape[1:])))  # also for zero rows
 
 
 def balanced_indices(y: np.ndarray, per_class: int, seed: int, classes=None) -> np.ndarray:
