@@ -77,7 +77,7 @@ import numpy as np
 import seaborn as sns
 import torch
 
-from bnrepro import claims
+from bnrepro import claims  # isort: skip
 from bnrepro import figures, runtime
 from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import margins as mg

@@ -73,7 +73,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.colors import ListedColormap
 
-from bnrepro import claims
+from bnrepro import claims  # isort: skip
 from bnrepro import figures, runtime
 from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import partition as P

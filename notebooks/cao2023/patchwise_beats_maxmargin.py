@@ -71,7 +71,7 @@ verdict_path = "results/claims/cao2023-patchwise-beats-maxmargin.json"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bnrepro import claims
+from bnrepro import claims  # isort: skip
 from bnrepro import cao2023, figures, runtime
 from bnrepro.cao2023 import examples
 

@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import claims
+from bnrepro import claims  # isort: skip
 from bnrepro import cao2023, figures, runtime
 from bnrepro.data import gaussian_classification
 

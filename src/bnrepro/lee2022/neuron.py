@@ -39,6 +39,7 @@ from bnrepro.runtime import check_seeds
 __all__ = [
     "Flow",
     "active_set",
+    "alignment_first",
     "cosine",
     "flow",
     "gradient",
@@ -47,6 +48,7 @@ __all__ = [
     "loss",
     "norm_rate",
     "span_residual",
+    "strictly_increasing",
     "teacher_data",
 ]
 
@@ -142,6 +144,30 @@ def span_residual(u, X, mask):
     B = np.where(mask[..., None], X, 0.0).transpose(0, 2, 1)  # (S, d, n), columns x_i
     coef = np.einsum("snd,sd->sn", np.linalg.pinv(B), u)
     return np.linalg.norm(u - np.einsum("sdn,sn->sd", B, coef), axis=1) / np.linalg.norm(u, axis=1)
+
+
+def strictly_increasing(norm, loss, floor: float):
+    """Per seed: ||w|| grows at every recorded step taken while the loss is >= floor. (S,)
+
+    norm, loss are (R, S) records; below the floor the iterate sits at rounding level.
+    """
+    return np.all((np.diff(norm, axis=0) > 0) | (loss[:-1] < floor), axis=0)
+
+
+def alignment_first(w, v):
+    """Angle progress when the norm has made half its change, per seed (S,). [ours]
+
+    w (R, S, d) a recorded trajectory, v (S, d) the teacher. With theta(t) the angle
+    between w(t) and v and b(t) = (||w(t)|| - ||w_0||) / (||w_T|| - ||w_0||), returns
+    1 - theta(t_b) / theta(0) at the first t_b with b >= 1/2: near 1 when the direction
+    aligns before the norm moves, near 0 when the norm moves first. Undefined (noisy)
+    when ||w_T|| ~ ||w_0||.
+    """
+    theta = np.arccos(np.clip(cosine(w, v[None]), -1.0, 1.0))
+    norm = np.linalg.norm(w, axis=-1)
+    b = (norm - norm[0]) / (norm[-1] - norm[0])
+    k = np.argmax(b >= 0.5, axis=0)
+    return 1.0 - theta[k, np.arange(w.shape[1])] / theta[0]
 
 
 @dataclass
