@@ -274,3 +274,13 @@ def test_image_task_is_seeded_disjoint_and_labelled():
         tasks.image_task(ds, ("a", "z"), 5, 3, 4, seed=0)
     with pytest.raises(ValueError, match="'a' of fake has 20 images, fewer than 21"):
         tasks.image_task(ds, ("a", "b"), 18, 3, 4, seed=0)
+
+
+def test_training_continues_a_given_network_with_a_fresh_optimizer(small):
+    X, y, beta, _, _ = small
+    net, first = tr.train(X, y, beta, width=8, seeds=[3], lr=0.02, steps=200, progress=False)
+    same, more = tr.train(X, y, beta, net=net, lr=0.002, steps=200, progress=False)
+    assert same is net and more.objective[0, 0] == pytest.approx(first.objective[0, -1], rel=1e-12)
+    assert more.objective[0, -1] < more.objective[0, 0]
+    with pytest.raises(ValueError, match="width and seeds, or a net"):
+        tr.train(X, y, beta, lr=0.1, steps=1)

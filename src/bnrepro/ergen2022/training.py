@@ -109,12 +109,15 @@ class Trace:
         return self.objective.min(axis=1)
 
 
-def train(X, y, beta, *, width, seeds, widths=None, optimizer="adam", lr, steps, device="cpu", progress=True):
+def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", lr, steps, device="cpu",
+          progress=True, net=None):
     """Train one network per seed (and width, see `BNNetworks`) on (X, y) by full-batch GD or Adam
     on the PyTorch parameters; returns (BNNetworks, Trace).
 
     y is (n,) or (n, C). The objective is evaluated at every step (it is the
-    loss being minimized, so this costs nothing extra).
+    loss being minimized, so this costs nothing extra). `net` continues training
+    given networks with a fresh optimizer (e.g. Adam at a smaller rate, to get
+    below the noise floor of a fixed rate) instead of building new ones.
     """
     if optimizer not in ("adam", "gd"):
         raise ValueError(f"optimizer must be 'adam' or 'gd', got {optimizer!r}")
@@ -122,9 +125,15 @@ def train(X, y, beta, *, width, seeds, widths=None, optimizer="adam", lr, steps,
     Y = torch.as_tensor(np.asarray(y, dtype=float), device=device)
     Y = Y[:, None] if Y.ndim == 1 else Y
     n, d = X.shape
-    net = BNNetworks(d, width, seeds, n, Y.shape[1], widths=widths, device=device)
+    if net is None:
+        if width is None or seeds is None:
+            raise ValueError("train needs width and seeds, or a net to continue")
+        net = BNNetworks(d, width, seeds, n, Y.shape[1], widths=widths, device=device)
+    elif net.n != n:
+        raise ValueError(f"net was built for n = {net.n} training rows, got {n}")
+    width = net.W.shape[2]
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=lr)
-    values = torch.empty(len(seeds), steps + 1, dtype=torch.float64, device=device)
+    values = torch.empty(len(net.mask), steps + 1, dtype=torch.float64, device=device)
     seconds = np.zeros(steps + 1)
     start = time.perf_counter()
     report = max(steps // 5, 1)
