@@ -1,0 +1,12 @@
+"""Luo, Wang, Shao & Peng (ICLR 2019): regularization in batch normalization.
+
+Only the abstract and Eq. (1) were available (shared/papers/luo2019.md);
+`decomposition` holds the spec's derived BN = PN + gamma-decay formulation and its
+paired Monte Carlo, `neuron` the teacher-student single-neuron students trained by
+SGD (batched over seeds, batch sizes, sample ratios and variants).
+"""
+
+from . import decomposition as decomposition
+from . import neuron as neuron
+from .decomposition import *
+from .neuron import *
