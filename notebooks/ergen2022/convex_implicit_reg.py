@@ -1,0 +1,391 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # ergen2022/convex-implicit-reg: encoding GD's bias in the convex BN program
+#
+# > "Furthermore, we find that Gradient Descent provides an algorithmic bias effect on the standard non-convex
+# > BN network, and we design an approach to explicitly encode this implicit regularization into the convex
+# > objective. Experiments with CIFAR image classification highlight the effectiveness of this explicit
+# > regularization for mimicking and substantially improving the performance of standard BN networks."
+# > (Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci, ICLR 2022, **abstract**)
+#
+# **Source caveat.** The paper's body could not be obtained (spec `shared/papers/ergen2022.md`, "Source
+# availability"): its encoding, its CIFAR setup and its numbers are unknown. This notebook checks the
+# *abstract-level* claim through the formulation derived in the spec (sections 1-3, tag [D]), not the paper's
+# theorems or figures.
+#
+# **Model and encoding (spec sections 1.3 and 3, derived).** The BN network's convex program sees the data only
+# through the whitened matrix $U'=[U,\mathbf 1/\sqrt n]$ ($PX=U\Sigma V^\top$): all singular directions are equal
+# to it. GD on the non-convex network moves direction $i$ at a rate $\propto\sigma_i^2$ and so favours the top
+# singular directions. The explicit encoding tested here is **truncated whitening**: the same convex program on
+# $U'_k=[U_k,\mathbf 1/\sqrt n]$, the top-$k$ left singular vectors, with $k$ chosen on a validation split.
+# Test rows go through BN with the training-batch statistics: $[(x-\mu)V_k\Sigma_k^{-1},1/\sqrt n]$.
+#
+# **Three methods per seed**, on the same training draw:
+# 1. *GD-BN*: the non-convex two-layer BN network (`Linear -> BatchNorm1d -> ReLU -> Linear`, width 100, the
+#    objective of spec 1.1 with $\beta=10^{-2}$), full-batch GD from PyTorch's default initialization;
+# 2. *whitened convex optimum*: the global optimum of the BN training problem; with $n\le d$ it is the closed form
+#    of spec section 2 (per output column);
+# 3. *truncated convex*: the convex program on $U'_k$ with sampled hyperplane patterns plus the label patterns.
+#
+# **Two tasks.** (a) a class pair (spec C4: n = 300, 5 seeds); (b) 10-class one-vs-all (spec C5), smaller: the
+# convex side is $C$ independent scalar programs sharing one set of sampled patterns (one group per
+# (pattern, class), the lab practice of spec section 4), the BN network is one network with $C$ outputs.
+#
+# **What counts as reproduced.** The abstract makes two statements; they are judged apart:
+# - **"mimics"** (essential checks, both tasks): the truncated program recovers the accuracy the whitened optimum
+#   loses, i.e. it is far above the whitened optimum and within a stated margin of GD-BN;
+# - **"substantially improves"** (non-essential checks): the truncated program beats GD-BN on average, with a
+#   one-sided paired t-test over seeds at $p<0.05$.
+#
+# So the status reads: **reproduced** = mimics and improves; **partial** = mimics only; **not-reproduced** =
+# mimicking fails. The spec's preliminary runs (section 3) suggest "improves" will not reproduce.
+
+# %% tags=["parameters"]
+scale = "paper"
+seeds = [0, 1, 2, 3, 4]
+threads = 2
+strict_data = False
+beta = 0.01
+width = 100
+gd_lr = 0.0003
+gd_steps = 1500
+pair_train_per_class = 150
+pair_val_per_class = 100
+pair_test_per_class = 1000
+k_grid = [5, 10, 25, 50]
+pattern_samples = 100
+ova_seeds = [0, 1, 2]
+ova_train_per_class = 20
+ova_val_per_class = 20
+ova_test_per_class = 100
+ova_k_grid = [10, 25]
+ova_pattern_samples = 20
+solver_tol = 1e-06
+out_dir = "figures/ergen2022/convex-implicit-reg"
+verdict_path = "results/claims/ergen2022-convex-implicit-reg.json"
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import torch
+from scipy import stats
+
+from bnrepro import claims  # isort: skip
+from bnrepro import ergen2022 as eg
+from bnrepro import figures, runtime
+from bnrepro.data import real
+from bnrepro.ergen2022 import tasks, training
+
+rt = runtime.setup(threads)
+ds = real.load("cifar10", strict=strict_data)
+pair = tasks.DEFAULT_PAIRS[ds.used]
+solver_options = {"tol_gap_abs": solver_tol, "tol_gap_rel": solver_tol, "tol_feas": solver_tol}
+verdict = claims.Verdict(
+    id="ergen2022/convex-implicit-reg",
+    statement=(
+        "Abstract-level claim, checked through the spec's derived formulation (the paper's body was not available): "
+        "encoding GD's implicit bias explicitly in the convex BN program (truncated whitening to the top-k singular "
+        "directions, k chosen on a validation split) mimics the GD-trained BN network (essential checks: within 0.03 "
+        "of GD-BN's mean test accuracy and at least 0.05 above the whitened convex optimum, on a class pair and on "
+        "10-class one-vs-all) and substantially improves on it (non-essential checks: mean above GD-BN with a "
+        "one-sided paired t-test p < 0.05 over seeds). 'reproduced' = both parts, 'partial' = mimics only."
+    ),
+    source="Abstract; spec sections 3, 4 and 6 (C4, C5)",
+    scale=scale,
+    seeds=seeds,
+)
+verdict.dataset = ds.provenance()
+print(f"data: requested cifar10, used {ds.used}" + (" (SUBSTITUTED: CIFAR-10 not available)" if ds.substituted else ""))
+print(f"scale={scale}; pair {pair}: {2 * pair_train_per_class} train / {2 * pair_val_per_class} val / "
+      f"{2 * pair_test_per_class} test per seed, seeds {seeds}")
+print(f"10-class one-vs-all: {10 * ova_train_per_class} train / {10 * ova_val_per_class} val / "
+      f"{10 * ova_test_per_class} test, seeds {ova_seeds}")
+print(f"beta={beta}; GD-BN width {width}, lr {gd_lr}, {gd_steps} full-batch steps; convex: k in {k_grid} (pair), "
+      f"{ova_k_grid} (10-class), {pattern_samples} / {ova_pattern_samples} Gaussian pattern samples + label patterns; "
+      f"Clarabel tolerance {solver_tol}; threads={rt.threads}, device={rt.device}")
+
+# %% [markdown]
+# ## The three methods
+#
+# One function per task and seed. The whitening is computed once per seed; the patterns are sampled once per
+# (seed, k) from a generator seeded by (seed, k), and for 10 classes shared by the C scalar programs (each adds
+# its own label patterns $1[y_c>0]$, $1[y_c<0]$, all-ones). $k^*$ is the grid value with the best validation
+# accuracy (ties: the smallest $k$). Solve and training times go to the run record, not the notebook.
+#
+# **GD step size** (a pilot, not tuned on test accuracy). With the sum-of-squares objective the output layer's
+# curvature is about $\lambda_{\max}(H^\top H)\approx mn/4$ for the ReLU-BN features $H$ ($n=300$, $m=100$), so GD
+# is stable only below about $2/\lambda_{\max}\approx3\times10^{-4}$. In a pilot (pair task, seeds 0-4, 1500 steps)
+# lr $3\times10^{-3}$ diverged on every seed and $10^{-3}$ on one; $10^{-4}$, $2\times10^{-4}$ and $3\times10^{-4}$
+# (seeds 0, 1) trained without diverging, with test accuracy 0.81-0.83 for all three; we use the largest,
+# $3\times10^{-4}$ (the spec's "lr 0.05" is for a mean loss: $0.05/n\approx1.7\times10^{-4}$ here). "Stable" means
+# no divergence and an objective falling by more than an order of magnitude; BN's scale-invariant layer still
+# shows transient increases of the objective in the first steps, as usual for GD near its stability edge.
+# GD is run for a fixed number of steps: it is GD's *finite-time* bias that is being encoded (spec section 3), so
+# GD-BN is not expected to reach the convex optimum $p^*$; its final objective is reported beside $p^*$.
+
+
+# %%
+def predict_gd(net, X_test, X_train):
+    """GD-BN outputs on test rows with the training-batch BN statistics: (N,) or (N, C)."""
+    with torch.no_grad():
+        out = net(torch.as_tensor(X_test, device=rt.device), torch.as_tensor(X_train, device=rt.device))[0]
+    out = out.cpu().numpy()
+    return out[:, 0] if out.shape[1] == 1 else out
+
+
+def whitened_outputs(wh, X_train, Y, X_test):
+    """Test outputs of the whitened global optimum (closed form, n <= d), one column per output; and p*."""
+    cols, values = [], []
+    for y in Y.T:
+        cf = eg.closed_form(X_train, y, beta, whitening=wh)
+        net = cf.network
+        cols.append(eg.bn_predict(X_test, X_train, net.W, net.gamma, net.alpha, net.a))
+        values.append(cf.value)
+    return np.stack(cols, axis=1), float(np.sum(values))
+
+
+def truncated_outputs(wh, k, Y, samples, rng, X_eval, label):
+    """The truncated program on U'_k, one scalar program per output column sharing the sampled patterns.
+
+    Returns the outputs on each block of X_eval (N_b, C) and the number of sampled patterns."""
+    wk = wh.truncate(k)
+    sampled = eg.arrangements_sampled(wk.Up, samples, rng)
+    feats = [wk.features(X) for X in X_eval]
+    outs = [[] for _ in X_eval]
+    for c, y in enumerate(Y.T):
+        sol = eg.solve_convex(wk.Up, y, beta, eg.unique_patterns(sampled, eg.sign_patterns(y)), **solver_options)
+        verdict.timing(f"{label} k={k} class {c}: convex solve", sol.solve_time)
+        for out, F in zip(outs, feats, strict=True):
+            out.append(eg.relu_predict(F, sol.Q, sol.Qp))
+    return [np.stack(o, axis=1) for o in outs], len(sampled)
+
+
+def acc(outputs, labels):
+    """Accuracy of (N, C) outputs: sign for one column (two classes), argmax otherwise."""
+    return tasks.accuracy(outputs[:, 0] if outputs.shape[1] == 1 else outputs, labels)
+
+
+def run_task(name, classes, per_class, task_seeds, grid, samples):
+    """All three methods on every seed of one task; returns a dict of per-seed arrays."""
+    res = {"gd": [], "white": [], "trunc": [], "k_star": [], "val": [], "test": [], "gd_obj": [], "p_star": []}
+    for seed in task_seeds:
+        task = tasks.image_task(ds, classes, *per_class, seed=seed)
+        X, labels = task.X_train, task.labels_test
+        Y = task.y_train.reshape(len(X), -1)
+        start = time.perf_counter()
+        net, trace = training.train(X, task.y_train, beta, width=width, seeds=[seed], optimizer="gd", lr=gd_lr,
+                                    steps=gd_steps, device=rt.device, progress=False)
+        verdict.timing(f"{name} seed {seed}: GD-BN training ({gd_steps} steps)", time.perf_counter() - start)
+        res["gd"].append(tasks.accuracy(predict_gd(net, task.X_test, X), labels))
+        res["gd_obj"].append(trace.objective[0, -1])
+        wh = eg.whiten(X)
+        white, p_star = whitened_outputs(wh, X, Y, task.X_test)
+        res["white"].append(acc(white, labels))
+        res["p_star"].append(p_star)
+        val, test = [], []
+        start = time.perf_counter()
+        for k in grid:
+            rng = np.random.default_rng([seed, k])
+            (out_val, out_test), n_sampled = truncated_outputs(wh, k, Y, samples, rng, [task.X_val, task.X_test], f"{name} seed {seed}")
+            val.append(acc(out_val, task.labels_val))
+            test.append(acc(out_test, labels))
+        verdict.timing(f"{name} seed {seed}: all convex solves", time.perf_counter() - start)
+        best = int(np.argmax(val))  # first maximum: the smallest k among ties
+        res["k_star"].append(grid[best])
+        res["trunc"].append(test[best])
+        res["val"].append(val)
+        res["test"].append(test)
+        print(f"{name} seed {seed}: GD-BN {res['gd'][-1]:.4f} (objective {trace.objective[0, -1]:.3g}, p* {p_star:.3g}), "
+              f"whitened {res['white'][-1]:.4f}, truncated k*={grid[best]} {test[best]:.4f} "
+              f"(val {np.round(val, 3).tolist()}, {n_sampled} sampled patterns at k={grid[-1]})", flush=True)
+    return {key: np.array(v) for key, v in res.items()}
+
+
+# %% [markdown]
+# ## Task (a): the class pair
+
+# %%
+t0 = time.perf_counter()
+pair_res = run_task("pair", pair, (pair_train_per_class, pair_val_per_class, pair_test_per_class), seeds, k_grid,
+                    pattern_samples)
+verdict.timing("pair task total", time.perf_counter() - t0)
+
+# %% [markdown]
+# ## Task (b): 10-class one-vs-all
+#
+# Smaller than the pair task, and with a two-value $k$ grid and fewer patterns: every $(seed, k)$ costs $C=10$
+# convex solves (the budget argument is in "Deviations").
+
+# %%
+t0 = time.perf_counter()
+ova_res = run_task("10-class", None, (ova_train_per_class, ova_val_per_class, ova_test_per_class), ova_seeds,
+                   ova_k_grid, ova_pattern_samples)
+verdict.timing("10-class task total", time.perf_counter() - t0)
+
+# %% [markdown]
+# ## Checks
+#
+# All comparisons are of **means over seeds** of test accuracy, per task.
+#
+# **"Mimics" (essential).**
+# - *Far above the whitened optimum*: mean acc(truncated) $-$ mean acc(whitened) $\ge0.05$. Five points is well
+#   beyond the seed-to-seed noise of a 2000-image test set (binomial s.e. about 0.009 per seed, smaller for the mean)
+#   and about a third to a half of the gap the spec's preliminary runs saw between GD-BN and the whitened optimum
+#   (13-20 points): truncation must recover a substantial part of that gap, not a rounding error.
+# - *Within a margin of GD-BN*: mean acc(truncated) $\ge$ mean acc(GD-BN) $-0.03$. "Mimicking" a network cannot mean
+#   equality of accuracies between a convex program on sampled patterns and a non-convex network; three points is
+#   the spec's suggested margin (section 6, C4), below the 13-20 point gap that separates the whitened optimum from
+#   GD-BN, so passing it means the truncated program sits with GD-BN, not with the whitened optimum.
+#
+# The 10-class task's checks are essential too: the claim is about CIFAR classification in general, and spec C5
+# asks for the same relative criteria there. Its smaller scale is a deviation, stated below.
+#
+# **"Substantially improves" (non-essential).** mean acc(truncated) $>$ mean acc(GD-BN), and a one-sided paired
+# t-test over seeds (truncated vs GD-BN on the same draw) with $p<0.05$. The test is paired because the seeds share
+# data draws; with 5 (pair) and 3 (10-class) seeds it has little power, so a failure means "not shown at this
+# scale", and a mean below GD-BN means the claim's direction does not hold here.
+
+# %%
+results = {"pair": pair_res, "10-class": ova_res}
+for name, r in results.items():
+    gap_white = r["trunc"].mean() - r["white"].mean()
+    gap_gd = r["trunc"].mean() - r["gd"].mean()
+    print(f"{name}: mean test accuracy GD-BN {r['gd'].mean():.4f}, whitened {r['white'].mean():.4f}, "
+          f"truncated {r['trunc'].mean():.4f}; k* per seed {r['k_star'].tolist()}")
+    verdict.check(f"{name}: mean acc(truncated) - mean acc(whitened optimum) [mimics]", gap_white, ">=", 0.05)
+    verdict.check(f"{name}: mean acc(truncated) - mean acc(GD-BN) [mimics, margin 0.03]", gap_gd, ">=", -0.03)
+for name, r in results.items():
+    diff = r["trunc"] - r["gd"]
+    p_value = stats.ttest_rel(r["trunc"], r["gd"], alternative="greater").pvalue if np.ptp(diff) > 0 else float("nan")
+    verdict.check(f"{name}: mean acc(truncated) - mean acc(GD-BN) [improves]", diff.mean(), ">", 0, essential=False)
+    verdict.check(f"{name}: one-sided paired t-test p, truncated > GD-BN [improves]", p_value, "<", 0.05, essential=False)
+    for key, label in [("gd", "GD-BN"), ("white", "whitened optimum"), ("trunc", "truncated convex")]:
+        verdict.measure(f"{name}: mean test accuracy, {label}", r[key].mean())
+    verdict.measure(f"{name}: mean GD-BN final objective", r["gd_obj"].mean())
+    verdict.measure(f"{name}: mean whitened optimum p*", r["p_star"].mean())
+    for k, a in zip(k_grid if name == "pair" else ova_k_grid, r["test"].mean(axis=0), strict=True):
+        verdict.measure(f"{name}: mean test accuracy, truncated k={k} (oracle, not selected)", a)
+
+# %% [markdown]
+# ## Figure 1: test accuracy against the truncation level $k$
+#
+# Thin lines: each seed's test accuracy of the truncated program at every $k$ of the grid (the circle marks the
+# $k^*$ chosen on the validation split); thick line: the mean. Horizontal bands: GD-BN and the whitened
+# optimum (mean, and the seeds' range). $k=r$ (the full rank $n-1$) would be the whitened optimum itself.
+
+# %%
+palette = sns.color_palette(n_colors=3)
+colour = {"gd": palette[0], "white": palette[1], "trunc": palette[2]}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+for ax, (name, r), grid in zip(axes, results.items(), [k_grid, ova_k_grid], strict=True):
+    for s in range(len(r["trunc"])):
+        ax.plot(grid, r["test"][s], color=colour["trunc"], lw=0.8, alpha=0.5)
+        ax.plot(r["k_star"][s], r["trunc"][s], "o", color=colour["trunc"], mfc="none", ms=7)
+    ax.plot(grid, r["test"].mean(axis=0), color=colour["trunc"], lw=2.5, marker="s", label="truncated convex (mean)")
+    for key, label in [("gd", "GD-BN"), ("white", "whitened optimum")]:
+        ax.axhline(r[key].mean(), color=colour[key], lw=2, label=f"{label} (mean)")
+        ax.axhspan(r[key].min(), r[key].max(), color=colour[key], alpha=0.15)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(grid, [str(k) for k in grid])
+    ax.set(xlabel="truncation level k (top-k whitened directions)", ylabel="test accuracy",
+           title=f"{name}: {' vs '.join(pair) if name == 'pair' else '10 classes, one-vs-all'} ({ds.used})")
+axes[0].legend(loc="lower right")
+figures.save(fig, "accuracy-vs-k", out_dir=out_dir, verdict=verdict)
+plt.show()
+
+# %% [markdown]
+# ## Figure 2: the three methods, with the seeds' spread
+#
+# Bars: mean test accuracy; dots: the seeds (spread sideways deterministically); whiskers: min to max.
+
+# %%
+methods = [("gd", "GD-BN"), ("white", "whitened\nconvex optimum"), ("trunc", "truncated\nconvex (k*)")]
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+for ax, (name, r) in zip(axes, results.items(), strict=True):
+    for i, (key, label) in enumerate(methods):
+        values = r[key]
+        ax.bar(i, values.mean(), color=colour[key], alpha=0.7, width=0.6)
+        ax.errorbar(i, values.mean(), yerr=[[values.mean() - values.min()], [values.max() - values.mean()]],
+                    color="black", capsize=5)
+        ax.scatter(i + np.linspace(-0.15, 0.15, len(values)), values, color="black", s=14, zorder=3)
+    ax.set_xticks(range(len(methods)), [label for _, label in methods])
+    low = min(r[key].min() for key, _ in methods)
+    ax.set_ylim(max(0.0, low - 0.1), 1.0)
+    ax.set(ylabel="test accuracy", title=f"{name} ({ds.used}, {len(r['gd'])} seeds)")
+figures.save(fig, "methods", out_dir=out_dir, verdict=verdict)
+plt.show()
+
+# %% [markdown]
+# ## Deviations from the paper
+
+# %%
+verdict.deviation(
+    "The paper's body was not available (spec 'Source availability'): this verdict checks the abstract-level claim "
+    "through the spec's derived formulation (BN scaling, whitened convex program, truncation as the encoding), not the "
+    "paper's theorems, encoding, experimental setup or numbers, none of which could be read."
+)
+if ds.substituted:
+    verdict.deviation(
+        f"CIFAR-10 was requested but could not be had offline; the data-policy fallback used {ds.used} instead "
+        f"(pair {pair[0]} vs {pair[1]}; 10-class one-vs-all on its 10 classes). Reason: {ds.reason}"
+    )
+verdict.deviation(
+    "The paper's encoding is unknown (spec section 3, [U]); we test truncated whitening to the top-k singular "
+    f"directions with k in {k_grid} (pair) and {ova_k_grid} (10-class) chosen on a validation split. The weighted "
+    "family Lambda = (sigma_1/sigma_j)^p of the spec was not run (budget)."
+)
+verdict.deviation(
+    "The baseline is full-batch GD (the spec's 'GD provides an algorithmic bias'), not the SGD of the abstract's "
+    f"experiments: width {width}, PyTorch default initialization, lr {gd_lr} (stable-step pilot, see the markdown), "
+    f"{gd_steps} steps, objective of spec 1.1 with beta = {beta}; BN at test time uses the training-batch statistics."
+)
+verdict.deviation(
+    f"Small subsets instead of the paper's (unknown, probably full) CIFAR sets: pair n = {2 * pair_train_per_class} "
+    f"({len(seeds)} seeds), 10-class n = {10 * ova_train_per_class} ({len(ova_seeds)} seeds), so that the whitened "
+    "optimum has its closed form (n <= d) and the interior-point solves fit the budget."
+)
+verdict.deviation(
+    f"Sampled hyperplane patterns ({pattern_samples} Gaussian draws for the pair, {ova_pattern_samples} for 10 classes, "
+    "plus the label patterns) instead of all: the truncated program is solved over a subset of its patterns "
+    "(an upper bound on its optimum; every solution is a realizable BN network on the truncated data). The pair "
+    "uses the spec's P ~ 100; fewer patterns restrict the truncated model further and can move its accuracy by a "
+    "few points at this n, so the pattern count was not cut to save time (it dominates the run time: a Clarabel "
+    f"solve at n = 300, k = 50, P ~ 100 takes tens of seconds). Clarabel tolerances {solver_tol} (accuracy "
+    "comparisons, not equivalence checks)."
+)
+verdict.deviation(
+    "10-class task, reduced to fit the budget (each (seed, k) costs 10 solves): n = "
+    f"{10 * ova_train_per_class}, {len(ova_seeds)} seeds, k grid {ova_k_grid}, {ova_pattern_samples} sampled "
+    "patterns. The convex side is 10 independent scalar one-vs-all programs sharing the sampled patterns (one group "
+    "per (pattern, class)); the GD-BN side is one network with 10 outputs; prediction by the largest output."
+)
+if scale != "paper":
+    verdict.deviation(f"Scale '{scale}': a smoke-test size; the verdict rests on the paper scale.")
+for text in verdict.deviations:
+    print("-", text)
+
+# %% [markdown]
+# ## Verdict
+#
+# Essential checks = "mimics", non-essential = "substantially improves": **reproduced** means both held,
+# **partial** means mimicking held and improving did not.
+
+# %%
+verdict.write(verdict_path, threads=rt.threads, device=rt.device)
+print(verdict.summary())
