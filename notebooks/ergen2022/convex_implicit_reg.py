@@ -141,11 +141,10 @@ print(f"beta={beta}; GD-BN width {width}, lr {gd_lr}, {gd_steps} full-batch step
 
 # %%
 def predict_gd(net, X_test, X_train):
-    """GD-BN outputs on test rows with the training-batch BN statistics: (N,) or (N, C)."""
+    """GD-BN outputs on test rows with the training-batch BN statistics: (N, C)."""
     with torch.no_grad():
         out = net(torch.as_tensor(X_test, device=rt.device), torch.as_tensor(X_train, device=rt.device))[0]
-    out = out.cpu().numpy()
-    return out[:, 0] if out.shape[1] == 1 else out
+    return out.cpu().numpy()
 
 
 def whitened_outputs(wh, X_train, Y, X_test):
@@ -175,11 +174,6 @@ def truncated_outputs(wh, k, Y, samples, rng, X_eval, label):
     return [np.stack(o, axis=1) for o in outs], len(sampled)
 
 
-def acc(outputs, labels):
-    """Accuracy of (N, C) outputs: sign for one column (two classes), argmax otherwise."""
-    return tasks.accuracy(outputs[:, 0] if outputs.shape[1] == 1 else outputs, labels)
-
-
 def run_task(name, classes, per_class, task_seeds, grid, samples):
     """All three methods on every seed of one task; returns a dict of per-seed arrays."""
     res = {"gd": [], "white": [], "trunc": [], "k_star": [], "val": [], "test": [], "gd_obj": [], "p_star": []}
@@ -195,15 +189,15 @@ def run_task(name, classes, per_class, task_seeds, grid, samples):
         res["gd_obj"].append(trace.objective[0, -1])
         wh = eg.whiten(X)
         white, p_star = whitened_outputs(wh, X, Y, task.X_test)
-        res["white"].append(acc(white, labels))
+        res["white"].append(tasks.accuracy(white, labels))
         res["p_star"].append(p_star)
         val, test = [], []
         start = time.perf_counter()
         for k in grid:
             rng = np.random.default_rng([seed, k])
             (out_val, out_test), n_sampled = truncated_outputs(wh, k, Y, samples, rng, [task.X_val, task.X_test], f"{name} seed {seed}")
-            val.append(acc(out_val, task.labels_val))
-            test.append(acc(out_test, labels))
+            val.append(tasks.accuracy(out_val, task.labels_val))
+            test.append(tasks.accuracy(out_test, labels))
         verdict.timing(f"{name} seed {seed}: all convex solves", time.perf_counter() - start)
         best = int(np.argmax(val))  # first maximum: the smallest k among ties
         res["k_star"].append(grid[best])

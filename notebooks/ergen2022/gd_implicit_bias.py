@@ -96,6 +96,8 @@ ds = real.load("cifar10", strict=strict_data)  # a substitution prints a banner:
 verdict.dataset = ds.provenance()
 pair = tasks.DEFAULT_PAIRS[ds.used]
 print(f"dataset: {ds.used} (requested {ds.requested}{', SUBSTITUTED' if ds.substituted else ''}); pair {pair}")
+if not 0 < early_steps < steps:
+    raise ValueError(f"early_steps must be in 1..steps-1 = {steps - 1}, got {early_steps}")
 print(f"scale={scale}, seeds={seeds}, n={n} ({n // 2} per class), test {n_test_per_class} per class, beta={beta}, "
       f"width={width}, GD lr={lr}, steps={steps}, early phase {early_steps} steps, k={k}; float64 torch on {rt.device}")
 
@@ -114,9 +116,8 @@ print(f"scale={scale}, seeds={seeds}, n={n} ({n // 2} per class), test {n_test_p
 # steps is fixed by the time budget (under 3 minutes on 2 cores), not tuned on the results; at this budget GD does
 # not fit the training set, which is the finite-time regime the mechanism is about.
 #
-# The initialization is rebuilt from the same seed (`training.BNNetworks` draws it from seed and width alone); the
-# early-phase weights come from a second GD run of `early_steps` steps from the same initialization (GD is
-# deterministic, so it is the prefix of the long run).
+# The initial, early-phase (after `early_steps`) and final weights are snapshots of one GD run (plain GD keeps no
+# optimizer state, so continuing with a fresh optimizer is the same run).
 
 # %%
 def top(energy, kk):
@@ -125,7 +126,7 @@ def top(energy, kk):
 
 def movement(wh, W_from, W_to):
     """RMS over neurons of the change of each whitened component v_i = sigma_i (V^T w)_i: (r,)."""
-    dv = wh.sigma[:, None] * (wh.V.T @ (W_to - W_from))
+    dv = wh.directions(W_to - W_from)
     return np.sqrt(np.mean(dv**2, axis=1))
 
 
@@ -142,14 +143,17 @@ for seed in seeds:
     p_opt_net = eg.objective(X, y, net_opt.W, net_opt.gamma, net_opt.alpha, net_opt.a, beta)
     acc_opt = tasks.accuracy(eg.bn_predict(Xt, X, net_opt.W, net_opt.gamma, net_opt.alpha, net_opt.a), task.labels_test)
 
-    init = training.BNNetworks(X.shape[1], width, [seed], n).networks()[0]
+    net = training.BNNetworks(X.shape[1], width, [seed], n, device=rt.device)
+    init = net.networks()[0]
     start = time.perf_counter()
-    net, trace = training.train(X, y, beta, width=width, seeds=[seed], optimizer="gd", lr=lr, steps=steps,
-                                device=rt.device, progress=False)
-    net_early, _ = training.train(X, y, beta, width=width, seeds=[seed], optimizer="gd", lr=lr, steps=early_steps,
-                                  device=rt.device, progress=False)
+    _, early = training.train(X, y, beta, net=net, optimizer="gd", lr=lr, steps=early_steps, device=rt.device,
+                              progress=False)
+    gd_early = net.networks()[0]
+    _, rest = training.train(X, y, beta, net=net, optimizer="gd", lr=lr, steps=steps - early_steps,
+                             device=rt.device, progress=False)  # plain GD keeps no state: one run of `steps`
     train_seconds += time.perf_counter() - start
-    gd, gd_early = net.networks()[0], net_early.networks()[0]
+    gd = net.networks()[0]
+    objective = np.concatenate([early.objective[0], rest.objective[0, 1:]])
     Xt_t, X_t = (torch.as_tensor(a, device=rt.device) for a in (Xt, X))
     with torch.no_grad():
         out_test = net(Xt_t, X_t)[0, :, 0].cpu().numpy()  # BN with the training batch's statistics
@@ -164,15 +168,15 @@ for seed in seeds:
     sigmas.append(wh.sigma)
     moves_early.append(movement(wh, init.W, gd_early.W))
     moves_final.append(movement(wh, init.W, gd.W))
-    traces.append(trace.objective[0])
-    obj = trace.objective[0]
+    traces.append(objective)
+    obj = objective
     rows.append({"seed": seed, "r": wh.rank, "p_opt": opt.value, "p_opt_net": p_opt_net, "p_gd": obj[-1],
                  "p_gd0": obj[0], "max_rise": float(np.max(np.diff(obj) / obj[:-1])),
                  "frac_rise": float(np.mean(np.diff(obj) > 0)), "acc_gd": acc_gd, "acc_opt": acc_opt,
                  "train_acc_gd": tasks.accuracy(out_train, task.labels_train)})
     print(f"seed {seed}: rank {wh.rank}, p* {opt.value:.4f}, p_GD {obj[0]:.4g} -> {obj[-1]:.4g}, "
           f"test acc GD {acc_gd:.3f} / optimum {acc_opt:.3f}", flush=True)
-verdict.timing("GD training, all seeds (long + early-phase runs)", train_seconds)
+verdict.timing("GD training, all seeds", train_seconds)
 energy = {name: np.array(v) for name, v in energy.items()}  # (seeds, r)
 sigmas, moves_early, moves_final = np.array(sigmas), np.array(moves_early), np.array(moves_final)
 r = int(sigmas.shape[1])

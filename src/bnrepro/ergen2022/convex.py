@@ -162,6 +162,10 @@ class Whitening:
         Z = (np.asarray(X, dtype=float) - self.mean) @ (self.V / self.sigma)
         return np.hstack([Z, np.full((len(Z), 1), 1.0 / np.sqrt(self.n))])
 
+    def directions(self, W) -> np.ndarray:
+        """The whitened directions v_j = Sigma V^T w_j of the columns of W: (r, m)."""
+        return self.sigma[:, None] * (self.V.T @ np.asarray(W, dtype=float))
+
     def direction_energy(self, W, weights=None) -> np.ndarray:
         """Fraction of each neuron's whitened direction v_j/||v_j|| (v_j = Sigma V^T w_j) on each
         singular direction i, averaged over neurons with `weights` (default equal): (r,), sums to 1.
@@ -169,7 +173,7 @@ class Whitening:
         A uniform spread gives 1/r per direction; GD's bias to the top directions shows as
         mass concentrated on the first entries (spec section 3).
         """
-        v = self.sigma[:, None] * (self.V.T @ np.asarray(W, dtype=float))
+        v = self.directions(W)
         share = v**2 / np.sum(v**2, axis=0)
         weights = np.ones(share.shape[1]) if weights is None else np.abs(np.asarray(weights, dtype=float))
         return share @ weights / weights.sum()
@@ -179,7 +183,7 @@ class Whitening:
 
         BN(X w_j) = U' q_j (exact when w_j is not in null(P X)).
         """
-        v = self.sigma[:, None] * (self.V.T @ W)
+        v = self.directions(W)
         return np.vstack([gamma * v / np.linalg.norm(v, axis=0), alpha]).T
 
 

@@ -53,8 +53,9 @@ def targets(labels, n_classes: int) -> np.ndarray:
 
 
 def accuracy(outputs, labels) -> float:
-    """Accuracy of outputs (N,) read by sign (two classes) or (N, C) read by argmax."""
+    """Accuracy of outputs (N,) or (N, 1) read by sign (two classes), (N, C) read by argmax."""
     outputs = np.asarray(outputs)
+    outputs = outputs[:, 0] if outputs.ndim == 2 and outputs.shape[1] == 1 else outputs
     predicted = np.where(outputs >= 0, 0, 1) if outputs.ndim == 1 else outputs.argmax(axis=-1)
     return float(np.mean(predicted == np.asarray(labels)))
 
