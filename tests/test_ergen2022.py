@@ -284,3 +284,17 @@ def test_training_continues_a_given_network_with_a_fresh_optimizer(small):
     assert more.objective[0, -1] < more.objective[0, 0]
     with pytest.raises(ValueError, match="width and seeds, or a net"):
         tr.train(X, y, beta, lr=0.1, steps=1)
+
+
+def test_row_space_gd_is_the_same_iteration_as_gd_on_w():
+    """n < d: GD on Z (W = W0 + R^T Z) and GD on W give the same trace and weights (float64
+    rounding), for two outputs and a masked width; with n >= d nothing changes (no basis)."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(12, 30)), rng.choice([-1.0, 1.0], size=(12, 2))
+    runs = [tr.train(X, Y, 0.05, width=6, seeds=[1, 2], widths=[6, 4], optimizer="gd", lr=0.003, steps=300,
+                     progress=False, row_space=rs) for rs in (True, False)]
+    (net_r, trace_r), (net_w, trace_w) = runs
+    assert trace_w.objective[:, -1].max() < 0.5 * trace_w.objective[:, 0].min()  # it trained
+    np.testing.assert_allclose(trace_r.objective, trace_w.objective, rtol=1e-10)
+    np.testing.assert_allclose(net_r.W.detach().numpy(), net_w.W.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert tr._row_basis(torch.tensor(X)).shape == (12, 30) and tr._row_basis(torch.tensor(X.T)) is None

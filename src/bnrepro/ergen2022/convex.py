@@ -352,6 +352,9 @@ def solve_convex(Up, y, beta, patterns, weights=None, **solver_options) -> Conve
     penalty = cp.sum(cp.norm(Q @ np.diag(Lam), 2, axis=1)) + cp.sum(cp.norm(Qp @ np.diag(Lam), 2, axis=1))
     constraints = [cp.multiply(S, Up @ Q.T) >= 0, cp.multiply(S, Up @ Qp.T) >= 0]
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(fit - y) + beta * penalty), constraints)
+    # QDLDL (one thread) factors these KKT systems about twice as fast as Clarabel's default
+    # multithreaded faer at n = 300, P ~ 100, k = 25 on 2 cores (measured 11-12 s against 18-28 s).
+    solver_options = {"direct_solve_method": "qdldl", **solver_options}
     start = time.perf_counter()
     problem.solve(solver=cp.CLARABEL, **solver_options)
     elapsed = time.perf_counter() - start

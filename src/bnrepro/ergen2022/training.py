@@ -72,14 +72,21 @@ class BNNetworks(torch.nn.Module):
         """Outputs (M, N, C) on rows X; BN statistics from X_stats (default: X itself, full batch)."""
         H = torch.einsum("nd,Mdm->Mnm", X, self.W)
         Hs = H if X_stats is None else torch.einsum("nd,Mdm->Mnm", X_stats, self.W)
+        return self.head(H, Hs)
+
+    def head(self, H, Hs=None):
+        """Outputs (M, N, C) from the first layer's pre-activations H = X W (M, N, m): BN with the
+        statistics of Hs (default H), ReLU, output layer."""
+        Hs = H if Hs is None else Hs
         mean = Hs.mean(dim=1, keepdim=True)
         norm = (Hs - mean).norm(dim=1, keepdim=True).clamp_min(torch.finfo(H.dtype).tiny)  # masked columns are 0
         B = self.gamma[:, None] * (H - mean) / norm + self.alpha[:, None] / math.sqrt(self.n)
         return torch.relu(B) @ (self.a * self.mask[..., None])
 
-    def objective(self, X, Y, beta):
-        """1/2 ||f(X) - Y||^2 + beta/2 (||gamma||^2 + ||alpha||^2 + ||a||^2), per model (M,)."""
-        residual = self(X) - Y
+    def objective(self, X, Y, beta, H=None):
+        """1/2 ||f(X) - Y||^2 + beta/2 (||gamma||^2 + ||alpha||^2 + ||a||^2), per model (M,).
+        H: the pre-activations X W when the caller has them (see `train`'s row space)."""
+        residual = (self(X) if H is None else self.head(H)) - Y
         a = self.a * self.mask[..., None]
         penalty = self.gamma.square().sum(1) + self.alpha.square().sum(1) + a.square().sum((1, 2))
         return 0.5 * residual.square().sum((1, 2)) + 0.5 * beta * penalty
@@ -110,7 +117,7 @@ class Trace:
 
 
 def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", lr, steps, device="cpu",
-          progress=True, net=None):
+          progress=True, net=None, row_space=True):
     """Train one network per seed (and width, see `BNNetworks`) on (X, y) by full-batch GD or Adam
     on the PyTorch parameters; returns (BNNetworks, Trace).
 
@@ -118,6 +125,12 @@ def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", 
     loss being minimized, so this costs nothing extra). `net` continues training
     given networks with a fresh optimizer (e.g. Adam at a smaller rate, to get
     below the noise floor of a fixed rate) instead of building new ones.
+
+    row_space (GD only, used when rank(X) < d): GD's step on W is -lr X^T G, so W never leaves
+    W0 + rowspace(X). Writing W = W0 + R^T Z with R an orthonormal basis of that row space and
+    running GD on Z at the same lr is the same iteration (R^T R X^T = X^T), with matmuls of size
+    n x r instead of n x d. The result agrees with GD on W up to float64 rounding. Adam's
+    per-coordinate scaling does not commute with R, so Adam always trains W itself.
     """
     if optimizer not in ("adam", "gd"):
         raise ValueError(f"optimizer must be 'adam' or 'gd', got {optimizer!r}")
@@ -132,14 +145,22 @@ def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", 
     elif net.n != n:
         raise ValueError(f"net was built for n = {net.n} training rows, got {n}")
     width = net.W.shape[2]
-    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=lr)
+    basis = _row_basis(X) if optimizer == "gd" and row_space else None
+    if basis is not None:
+        W0 = net.W.detach().clone()
+        H0, XR = torch.einsum("nd,Mdm->Mnm", X, W0), X @ basis.T
+        Z = torch.zeros(W0.shape[0], basis.shape[0], width, dtype=X.dtype, device=device, requires_grad=True)
+        params = [Z, net.bn_weight, net.bn_bias, net.a]
+    else:
+        params = list(net.parameters())
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(params, lr=lr)
     values = torch.empty(len(net.mask), steps + 1, dtype=torch.float64, device=device)
     seconds = np.zeros(steps + 1)
     start = time.perf_counter()
     report = max(steps // 5, 1)
     for step in range(steps + 1):
         opt.zero_grad(set_to_none=True)
-        obj = net.objective(X, Y, beta)
+        obj = net.objective(X, Y, beta) if basis is None else net.objective(X, Y, beta, H=H0 + XR @ Z)
         values[:, step] = obj.detach()
         if step < steps:
             obj.sum().backward()  # models are independent: each gets its own gradient
@@ -149,4 +170,14 @@ def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", 
         seconds[step] = time.perf_counter() - start
         if progress and step and step % report == 0:
             print(f"  {optimizer} width {width}: step {step}/{steps}, objective min {obj.min().item():.6g}", flush=True)
+    if basis is not None:
+        with torch.no_grad():
+            net.W.copy_(W0 + basis.T @ Z)
     return net, Trace(values.cpu().numpy(), seconds)
+
+
+def _row_basis(X):
+    """Orthonormal basis (r, d) of the row space of X when r < d, else None (nothing to save)."""
+    _, s, Vt = torch.linalg.svd(X, full_matrices=False)
+    r = int(torch.sum(s > s[0] * max(X.shape) * torch.finfo(X.dtype).eps))
+    return Vt[:r] if r < X.shape[1] else None
