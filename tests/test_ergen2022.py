@@ -298,3 +298,24 @@ def test_row_space_gd_is_the_same_iteration_as_gd_on_w():
     np.testing.assert_allclose(trace_r.objective, trace_w.objective, rtol=1e-10)
     np.testing.assert_allclose(net_r.W.detach().numpy(), net_w.W.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert tr._row_basis(torch.tensor(X)).shape == (12, 30) and tr._row_basis(torch.tensor(X.T)) is None
+
+
+def test_fit_truncated_is_the_truncated_program_and_runs_in_worker_processes():
+    """One (seed, k) job: per output column, the convex program on U'_k over the shared sampled patterns
+    plus that column's label patterns; the same numbers from joblib worker processes."""
+    from joblib import Parallel, delayed
+
+    X, _, rng = _problem(20, 12, 5)
+    Y = np.sign(rng.standard_normal((20, 2)))
+    X_new = rng.standard_normal((7, 12))
+    wh = eg.whiten(X)
+    fit = tasks.fit_truncated(wh, 4, Y, 30, [1, 4], [X, X_new], 0.1)
+    wk = wh.truncate(4)
+    sampled = eg.arrangements_sampled(wk.Up, 30, np.random.default_rng([1, 4]))
+    assert fit.sampled == len(sampled) and len(fit.solve_seconds) == 2
+    for c in range(2):
+        sol = eg.solve_convex(wk.Up, Y[:, c], 0.1, eg.unique_patterns(sampled, eg.sign_patterns(Y[:, c])))
+        np.testing.assert_allclose(fit.outputs[0][:, c], eg.convex_predict(wk.Up, sol.patterns, sol.Q, sol.Qp), atol=1e-6)
+        np.testing.assert_array_equal(fit.outputs[1][:, c], eg.relu_predict(wk.features(X_new), sol.Q, sol.Qp))
+    in_workers = Parallel(n_jobs=2)(delayed(tasks.fit_truncated)(wh, k, Y, 30, [1, k], [X_new], 0.1) for k in (4, 2))
+    np.testing.assert_array_equal(in_workers[0].outputs[0], fit.outputs[1])

@@ -83,6 +83,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 import torch
+from joblib import Parallel, delayed
 from scipy import stats
 
 from bnrepro import claims  # isort: skip
@@ -122,9 +123,10 @@ print(f"beta={beta}; GD-BN width {width}, lr {gd_lr}, {gd_steps} full-batch step
 # %% [markdown]
 # ## The three methods
 #
-# One function per task and seed. The whitening is computed once per seed; the patterns are sampled once per
+# One function per task. The whitening is computed once per seed; the patterns are sampled once per
 # (seed, k) from a generator seeded by (seed, k), and for 10 classes shared by the C scalar programs (each adds
-# its own label patterns $1[y_c>0]$, $1[y_c<0]$, all-ones). $k^*$ is the grid value with the best validation
+# its own label patterns $1[y_c>0]$, $1[y_c<0]$, all-ones). The (seed, k) programs are independent jobs, solved
+# `threads` at a time in separate processes (the results do not depend on that). $k^*$ is the grid value with the best validation
 # accuracy (ties: the smallest $k$). Solve and training times go to the run record, not the notebook.
 #
 # **GD step size** (a pilot, not tuned on test accuracy). With the sum-of-squares objective the output layer's
@@ -158,25 +160,14 @@ def whitened_outputs(wh, X_train, Y, X_test):
     return np.stack(cols, axis=1), float(np.sum(values))
 
 
-def truncated_outputs(wh, k, Y, samples, rng, X_eval, label):
-    """The truncated program on U'_k, one scalar program per output column sharing the sampled patterns.
-
-    Returns the outputs on each block of X_eval (N_b, C) and the number of sampled patterns."""
-    wk = wh.truncate(k)
-    sampled = eg.arrangements_sampled(wk.Up, samples, rng)
-    feats = [wk.features(X) for X in X_eval]
-    outs = [[] for _ in X_eval]
-    for c, y in enumerate(Y.T):
-        sol = eg.solve_convex(wk.Up, y, beta, eg.unique_patterns(sampled, eg.sign_patterns(y)), **solver_options)
-        verdict.timing(f"{label} k={k} class {c}: convex solve", sol.solve_time)
-        for out, F in zip(outs, feats, strict=True):
-            out.append(eg.relu_predict(F, sol.Q, sol.Qp))
-    return [np.stack(o, axis=1) for o in outs], len(sampled)
-
-
 def run_task(name, classes, per_class, task_seeds, grid, samples):
-    """All three methods on every seed of one task; returns a dict of per-seed arrays."""
+    """All three methods on every seed of one task; returns a dict of per-seed arrays.
+
+    GD-BN and the whitened optimum run seed by seed; then every (seed, k) truncated program runs as
+    an independent job (`tasks.fit_truncated`, patterns drawn from the generator seeded by (seed, k)),
+    `rt.threads` at a time in separate processes: each Clarabel solve is single-threaded."""
     res = {"gd": [], "white": [], "trunc": [], "k_star": [], "val": [], "test": [], "gd_obj": [], "p_star": []}
+    draws = []
     for seed in task_seeds:
         task = tasks.image_task(ds, classes, *per_class, seed=seed)
         X, labels = task.X_train, task.labels_test
@@ -191,22 +182,30 @@ def run_task(name, classes, per_class, task_seeds, grid, samples):
         white, p_star = whitened_outputs(wh, X, Y, task.X_test)
         res["white"].append(tasks.accuracy(white, labels))
         res["p_star"].append(p_star)
-        val, test = [], []
-        start = time.perf_counter()
-        for k in grid:
-            rng = np.random.default_rng([seed, k])
-            (out_val, out_test), n_sampled = truncated_outputs(wh, k, Y, samples, rng, [task.X_val, task.X_test], f"{name} seed {seed}")
-            val.append(tasks.accuracy(out_val, task.labels_val))
-            test.append(tasks.accuracy(out_test, labels))
-        verdict.timing(f"{name} seed {seed}: all convex solves", time.perf_counter() - start)
+        draws.append((seed, task, wh, Y))
+        print(f"{name} seed {seed}: GD-BN {res['gd'][-1]:.4f} (objective {trace.objective[0, -1]:.3g}, p* {p_star:.3g}), "
+              f"whitened {res['white'][-1]:.4f}", flush=True)
+    start = time.perf_counter()
+    jobs = [(seed, task, wh, Y, k) for seed, task, wh, Y in draws for k in grid]
+    print(f"{name}: {len(jobs)} truncated programs (seeds x k), {rt.threads} at a time ...", flush=True)
+    fits = Parallel(n_jobs=rt.threads)(
+        delayed(tasks.fit_truncated)(wh, k, Y, samples, [seed, k], [task.X_val, task.X_test], beta, **solver_options)
+        for seed, task, wh, Y, k in jobs)
+    verdict.timing(f"{name}: all truncated programs ({len(jobs)} jobs, {rt.threads} processes)", time.perf_counter() - start)
+    for (seed, task, _, _, k), fit in zip(jobs, fits, strict=True):
+        for c, seconds in enumerate(fit.solve_seconds):
+            verdict.timing(f"{name} seed {seed} k={k} class {c}: convex solve", seconds)
+    for i, (seed, task, _, _) in enumerate(draws):
+        mine = fits[i * len(grid):(i + 1) * len(grid)]
+        val = [tasks.accuracy(f.outputs[0], task.labels_val) for f in mine]
+        test = [tasks.accuracy(f.outputs[1], task.labels_test) for f in mine]
         best = int(np.argmax(val))  # first maximum: the smallest k among ties
         res["k_star"].append(grid[best])
         res["trunc"].append(test[best])
         res["val"].append(val)
         res["test"].append(test)
-        print(f"{name} seed {seed}: GD-BN {res['gd'][-1]:.4f} (objective {trace.objective[0, -1]:.3g}, p* {p_star:.3g}), "
-              f"whitened {res['white'][-1]:.4f}, truncated k*={grid[best]} {test[best]:.4f} "
-              f"(val {np.round(val, 3).tolist()}, {n_sampled} sampled patterns at k={grid[-1]})", flush=True)
+        print(f"{name} seed {seed}: truncated k*={grid[best]} {test[best]:.4f} (val {np.round(val, 3).tolist()}, "
+              f"{mine[-1].sampled} sampled patterns at k={grid[-1]})", flush=True)
     return {key: np.array(v) for key, v in res.items()}
 
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from bnrepro.data.subsets import flatten
 
-__all__ = ["DEFAULT_PAIRS", "Task", "accuracy", "image_task", "targets"]
+from . import convex
+
+__all__ = ["DEFAULT_PAIRS", "Task", "TruncatedFit", "accuracy", "fit_truncated", "image_task", "targets"]
 
 # The class pair per data set when a claim asks for "a pair" (names as in Dataset.classes).
 # CIFAR-10: a pair of distinct vehicle classes, learnable from a few hundred images; the paper's
@@ -87,3 +89,34 @@ def image_task(ds, classes, train_per_class: int, val_per_class: int, test_per_c
     (tr, ltr), (va, lva) = draw(ds.y_train, [train_per_class, val_per_class])
     ((te, lte),) = draw(ds.y_test, [test_per_class])
     return Task(names, flatten(ds.x_train[tr]), ltr, flatten(ds.x_train[va]), lva, flatten(ds.x_test[te]), lte)
+
+
+@dataclass(frozen=True)
+class TruncatedFit:
+    """The truncated convex program of one (seed, k): outputs on each evaluation block (N_b, C),
+    the number of sampled patterns, and each output column's solve time (s)."""
+
+    outputs: list[np.ndarray]
+    sampled: int
+    solve_seconds: list[float]
+
+
+def fit_truncated(whitening, k: int, Y, samples: int, pattern_seed, X_eval, beta: float, **solver_options) -> TruncatedFit:
+    """The convex BN program on the top-k whitening U'_k (spec section 3: GD's bias made explicit).
+
+    One scalar program per column of Y (n, C), sharing `samples` Gaussian patterns drawn from
+    `np.random.default_rng(pattern_seed)`, each with its own label patterns; outputs on the rows of
+    every block in X_eval through BN with the training statistics. Self-contained (no shared state),
+    so (seed, k) jobs can run in separate processes.
+    """
+    wk = whitening.truncate(k)
+    sampled = convex.arrangements_sampled(wk.Up, samples, np.random.default_rng(pattern_seed))
+    features = [wk.features(X) for X in X_eval]
+    outputs, seconds = [[] for _ in X_eval], []
+    for y in np.asarray(Y).T:
+        sol = convex.solve_convex(wk.Up, y, beta, convex.unique_patterns(sampled, convex.sign_patterns(y)),
+                                  **solver_options)
+        seconds.append(sol.solve_time)
+        for out, F in zip(outputs, features, strict=True):
+            out.append(convex.relu_predict(F, sol.Q, sol.Qp))
+    return TruncatedFit([np.stack(o, axis=1) for o in outputs], len(sampled), seconds)
