@@ -1,12 +1,12 @@
 # The README's commands. Each target sets itself up: it creates .venv when
 # missing and installs the project with the exact pins of constraints.txt.
-#   make figures [CORES=8] [SCALE=paper|quick]    regenerate every figure and verdict
+#   make figures [CORES=nproc] [SCALE=paper|quick]    regenerate every figure and verdict
 #   make test                                      the test suite
 #   make report                                    results/report.html
 
 PYTHON ?= python3
 VENV ?= .venv
-CORES ?= 8
+CORES ?= $(shell nproc 2>/dev/null || echo 8)
 SCALE ?= paper
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -298,6 +298,9 @@ def test_row_space_gd_is_the_same_iteration_as_gd_on_w():
     np.testing.assert_allclose(trace_r.objective, trace_w.objective, rtol=1e-10)
     np.testing.assert_allclose(net_r.W.detach().numpy(), net_w.W.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert tr._row_basis(torch.tensor(X)).shape == (12, 30) and tr._row_basis(torch.tensor(X.T)) is None
+    rank_deficient = torch.tensor(X[:3].repeat(4, axis=0))  # the basis may span more than the row space
+    R = tr._row_basis(rank_deficient)
+    torch.testing.assert_close(R.T @ (R @ rank_deficient.T), rank_deficient.T)
 
 
 def test_fit_truncated_is_the_truncated_program_and_runs_in_worker_processes():

@@ -51,7 +51,7 @@
 # %% tags=["parameters"]
 scale = "paper"
 seeds = [0, 1, 2, 3, 4]
-threads = 2
+threads = 1
 strict_data = False
 n = 300
 n_test_per_class = 1000

@@ -126,7 +126,7 @@ def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", 
     given networks with a fresh optimizer (e.g. Adam at a smaller rate, to get
     below the noise floor of a fixed rate) instead of building new ones.
 
-    row_space (GD only, used when rank(X) < d): GD's step on W is -lr X^T G, so W never leaves
+    row_space (GD only, used when n < d): GD's step on W is -lr X^T G, so W never leaves
     W0 + rowspace(X). Writing W = W0 + R^T Z with R an orthonormal basis of that row space and
     running GD on Z at the same lr is the same iteration (R^T R X^T = X^T), with matmuls of size
     n x r instead of n x d. The result agrees with GD on W up to float64 rounding. Adam's
@@ -177,7 +177,9 @@ def train(X, y, beta, *, width=None, seeds=None, widths=None, optimizer="adam", 
 
 
 def _row_basis(X):
-    """Orthonormal basis (r, d) of the row space of X when r < d, else None (nothing to save)."""
-    _, s, Vt = torch.linalg.svd(X, full_matrices=False)
-    r = int(torch.sum(s > s[0] * max(X.shape) * torch.finfo(X.dtype).eps))
-    return Vt[:r] if r < X.shape[1] else None
+    """Orthonormal rows (n, d) spanning (at least) the row space of X when n < d, else None.
+
+    A basis of a larger space is as exact (R^T R X^T = X^T still holds), so a reduced QR of X^T
+    serves; torch's SVD is far slower here (seconds at 300 x 784)."""
+    n, d = X.shape
+    return torch.linalg.qr(X.T).Q.T if n < d else None
