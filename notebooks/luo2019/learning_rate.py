@@ -51,7 +51,7 @@
 # %% tags=["parameters"]
 scale = "paper"
 seeds = [0, 1, 2, 3, 4]
-threads = 2
+threads = 1
 lr_grid = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
 epochs = 10
 batch_size = 64
