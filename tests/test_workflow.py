@@ -122,6 +122,8 @@ def test_quick_pipeline_end_to_end_rerun_and_determinism(tmp_path):
     again = snakemake(root, "--cores", "2", "--config", "scale=quick")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     assert time.perf_counter() - started < 15
+    other_scale = snakemake(root, "--dry-run", "--config", "scale=paper", "--", "cao2023_uniform_margin")
+    assert "Params have changed since last execution" in other_scale.stdout + other_scale.stderr
 
     outputs = _outputs(root)
     assert any(k.endswith(".png") for k in outputs) and any(k.endswith(".ipynb") for k in outputs)

@@ -104,9 +104,13 @@ def main(argv=None) -> int:
     parser.add_argument("--ipynb", required=True, type=Path)
     parser.add_argument("--html", required=True, type=Path)
     parser.add_argument("--verdict", required=True, type=Path)
+    parser.add_argument("--threads", type=int, help="the threads the job was given (overrides the parameters' threads)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill streams cell outputs as progress
-    return execute(args.notebook, json.loads(args.parameters), args.ipynb, args.html, args.verdict)
+    parameters = json.loads(args.parameters)
+    if args.threads is not None:
+        parameters["threads"] = args.threads
+    return execute(args.notebook, parameters, args.ipynb, args.html, args.verdict)
 
 
 if __name__ == "__main__":

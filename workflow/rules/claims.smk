@@ -33,9 +33,14 @@ rule claim:
         ENV
     params:
         run=BNREPRO,
-        parameters=lambda wc, threads: json.dumps(registry.claim_parameters(config, claim_id(wc), threads=threads)),
+        # A function of the wildcards only: Snakemake does not track params computed from `threads`, so a
+        # change of scale or parameters would not rerun the claim. The job's actual threads (fewer when
+        # --cores is smaller) go to the command line instead.
+        parameters=lambda wc: json.dumps(
+            registry.claim_parameters(config, claim_id(wc), threads=claim_entry(wc)["threads"])
+        ),
     shell:
-        "{params.run}execute {input.notebook:q} --parameters {params.parameters:q}"
+        "{params.run}execute {input.notebook:q} --parameters {params.parameters:q} --threads {threads}"
         " --ipynb {log.ipynb:q} --html {log.html:q} --verdict {output.verdict:q}"
 
 
