@@ -48,7 +48,8 @@ MODES = ("batch", "population", "weight", "none")
 
 @dataclass
 class Stats:
-    """Per hidden layer, the mean and standard deviation of each unit's pre-activation h = z W^T: (M, width)."""
+    """Per normalized layer, the mean and standard deviation of each unit's pre-activation h = z W^T
+    (of each channel, for a convolution): (M, width) each."""
 
     mean: list[torch.Tensor]
     std: list[torch.Tensor]
@@ -217,14 +218,18 @@ def mask_affine_gradients(net: SwitchableMLP, fixed: list[bool]) -> list:
 # --- training ------------------------------------------------------------
 
 
-def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Sum over models of each model's mean loss: logistic for one logit (y in {0, 1}),
-    cross-entropy otherwise. logits (M, N, C), y (M, N) int64."""
+def model_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each model's mean loss, (M,): logistic for one logit (y in {0, 1}), cross-entropy otherwise.
+    logits (M, N, C), y (M, N) int64."""
     if logits.shape[-1] == 1:
-        per_model = F.binary_cross_entropy_with_logits(logits[..., 0], y.to(logits.dtype), reduction="none").mean(dim=1)
-    else:
-        per_model = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1)
-    return per_model.sum()
+        return F.binary_cross_entropy_with_logits(logits[..., 0], y.to(logits.dtype), reduction="none").mean(dim=1)
+    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1)
+
+
+def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Sum over models of each model's mean loss (`model_losses`): models are independent, so one
+    backward pass gives every model its own gradient."""
+    return model_losses(logits, y).sum()
 
 
 def predict(logits: torch.Tensor) -> torch.Tensor:
@@ -341,11 +346,7 @@ class _PerModelSGD:
 @torch.no_grad()
 def per_model_loss(net: SwitchableMLP, x, y, mode: str, stats: Stats | None = None) -> torch.Tensor:
     """Each model's mean loss on (x, y), without any penalty: (M,)."""
-    y = _labels(net, y)
-    logits = net(x, mode, stats)
-    if logits.shape[-1] == 1:
-        return F.binary_cross_entropy_with_logits(logits[..., 0], y.to(logits.dtype), reduction="none").mean(dim=1)
-    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1)
+    return model_losses(net(x, mode, stats), _labels(net, y))
 
 
 @torch.no_grad()

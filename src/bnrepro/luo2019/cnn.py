@@ -31,15 +31,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bnrepro.data.subsets import balanced_indices
+from bnrepro.nets import Stats, model_losses
+
 MODES = ("batch", "population", "none")
-
-
-@dataclass
-class Stats:
-    """Per norm layer, the per-channel mean and standard deviation of the conv output: (M, channels)."""
-
-    mean: list[torch.Tensor]
-    std: list[torch.Tensor]
 
 
 def _generator(seed: int, layer: int) -> torch.Generator:
@@ -122,17 +117,22 @@ class SwitchableCNN(torch.nn.Module):
 
     def _forward(self, x, mode, stats: Stats | None = None, collect: list | None = None) -> torch.Tensor:
         modes = self._modes(mode)
-        M, (c1, c2) = self.models, self.widths
+        M, c2 = self.models, self.widths[1]
         h = F.relu(self._norm(self._conv_in(x), 0, modes, stats, collect))  # (N, M, c1, H, W)
         n = h.shape[0]
-        h = F.max_pool2d(h.reshape(n, M * c1, *h.shape[3:]), 2)
-        h = F.conv2d(h, self.conv2.reshape(M * c2, c1, 3, 3), padding=1, groups=M)
-        h = F.relu(self._norm(h.view(n, M, c2, *h.shape[2:]), 1, modes, stats, collect))
+        h = F.relu(self._norm(self._conv_second(h), 1, modes, stats, collect))
         h = F.max_pool2d(h.reshape(n, M * c2, *h.shape[3:]), 2)  # (N, M*c2, H/4, W/4)
         flat = h.reshape(n, M, -1)  # (N, M, c2 * H/4 * W/4), channel-major as torch.nn.Flatten
         if flat.shape[2] != self.features:
             raise ValueError(f"images must be {self.image_size}x{self.image_size} pixels")
         return torch.einsum("nmf,mkf->mnk", flat, self.linear) + self.out_bias[:, None, :]
+
+    def _conv_second(self, h: torch.Tensor) -> torch.Tensor:
+        """Max-pool the first block's output h (N, M, c1, H, W), then the second conv: (N, M, c2, H/2, W/2)."""
+        M, (c1, c2), n = self.models, self.widths, h.shape[0]
+        h = F.max_pool2d(h.reshape(n, M * c1, *h.shape[3:]), 2)
+        h = F.conv2d(h, self.conv2.reshape(M * c2, c1, 3, 3), padding=1, groups=M)
+        return h.view(n, M, c2, *h.shape[2:])
 
     def forward(self, x, mode, stats: Stats | None = None) -> torch.Tensor:
         """Logits (M, N, classes). `mode`: one of MODES for all models, or a list with one per model."""
@@ -152,11 +152,7 @@ class SwitchableCNN(torch.nn.Module):
         first = Stats([s1[0]], [s1[1]])
 
         def layer2(xb):
-            h = F.relu(self._norm(self._conv_in(xb), 0, ["population"] * self.models, first, None))
-            M, (c1, c2) = self.models, self.widths
-            h = F.max_pool2d(h.reshape(h.shape[0], M * c1, *h.shape[3:]), 2)
-            h = F.conv2d(h, self.conv2.reshape(M * c2, c1, 3, 3), padding=1, groups=M)
-            return h.view(h.shape[0], M, c2, *h.shape[2:])
+            return self._conv_second(F.relu(self._norm(self._conv_in(xb), 0, ["population"] * self.models, first, None)))
 
         s2 = self._pooled(layer2, x, n, chunk, shared)
         return Stats([s1[0], s2[0]], [s1[1], s2[1]])
@@ -184,8 +180,7 @@ class SwitchableCNN(torch.nn.Module):
 
 def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Sum over models of each model's mean cross-entropy; logits (M, N, C), y (M, N) or (N,)."""
-    y = y.expand(logits.shape[0], -1) if y.ndim == 1 else y
-    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1).sum()
+    return model_losses(logits, y.expand(logits.shape[0], -1) if y.ndim == 1 else y).sum()
 
 
 @torch.no_grad()
@@ -275,8 +270,6 @@ def image_splits(ds, train_per_class: int, val_per_class: int, test_per_class: i
     standardized per channel with the training subset's mean and standard deviation. Where a class has
     too few images, every class gets as many as the smallest allows, and `note` says so.
     """
-    from bnrepro.data.subsets import balanced_indices
-
     avail = np.bincount(ds.y_train).min()
     tr_n, va_n = train_per_class, val_per_class
     if tr_n + va_n > avail:
