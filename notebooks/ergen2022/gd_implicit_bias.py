@@ -120,10 +120,6 @@ print(f"scale={scale}, seeds={seeds}, n={n} ({n // 2} per class), test {n_test_p
 # optimizer state, so continuing with a fresh optimizer is the same run).
 
 # %%
-def top(energy, kk):
-    return float(np.sum(energy[:kk]))
-
-
 def movement(wh, W_from, W_to):
     """RMS over neurons of the change of each whitened component v_i = sigma_i (V^T w)_i: (r,)."""
     dv = wh.directions(W_to - W_from)
