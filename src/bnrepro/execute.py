@@ -1,6 +1,7 @@
 """Run one claim notebook: jupytext source -> papermill -> normalized .ipynb -> HTML.
 
     python -m bnrepro.execute NOTEBOOK.py --parameters JSON --ipynb OUT.ipynb --html OUT.html --verdict V.json
+    python -m bnrepro.execute --claim lee2022/norm-increase --scale quick [--seed-offset K]   (no Snakemake)
 
 The executed notebook and its HTML are written whether or not the notebook
 fails (papermill marks the failing cell), and normalized so that the same run
@@ -22,6 +23,8 @@ import jupytext
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
+
+from bnrepro import claims
 
 _VOLATILE = ("start_time", "end_time", "duration")
 # where IPython compiles each cell: a per-process temp path that shows in warnings and tracebacks
@@ -69,7 +72,8 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     for path in (ipynb, html, verdict):
         path.parent.mkdir(parents=True, exist_ok=True)
-    Path(parameters["out_dir"]).mkdir(parents=True, exist_ok=True)  # a declared output, even for a claim without figures
+    # the figure folder is a declared output, even for a claim without figures
+    claims.figures_dir(parameters["claim_id"], parameters.get("seed_offset", 0)).mkdir(parents=True, exist_ok=True)
     verdict.unlink(missing_ok=True)
     source = jupytext.read(notebook)
     source.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -97,16 +101,47 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
     return status
 
 
+def outputs(claim_id: str, seed_offset: int = 0) -> dict[str, Path]:
+    """The executed notebook, its HTML and the verdict of one claim (replicates under results/replicates/K/)."""
+    paper, slug = claims.split_id(claim_id)
+    notebooks = claims.results_root(seed_offset) / "notebooks"
+    return {"ipynb": notebooks / f"{paper}-{slug}.ipynb", "html": notebooks / f"{paper}-{slug}.html",
+            "verdict": claims.verdict_path(claim_id, seed_offset=seed_offset)}
+
+
+def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int | None = None,
+              config_path: str | Path = "config/config.yaml") -> int:
+    """Run one registered claim without Snakemake (for development), writing where the workflow would."""
+    import yaml
+
+    from bnrepro import registry
+
+    config = yaml.safe_load(Path(config_path).read_text())
+    if claim_id not in config["claims"]:
+        raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
+    config.update(scale=scale, strict_data=config.get("strict_data", False))
+    entry = config["claims"][claim_id]
+    parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
+    return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("--parameters", required=True, help="JSON object of notebook parameters")
-    parser.add_argument("--ipynb", required=True, type=Path)
-    parser.add_argument("--html", required=True, type=Path)
-    parser.add_argument("--verdict", required=True, type=Path)
+    parser.add_argument("notebook", type=Path, nargs="?")
+    parser.add_argument("--parameters", help="JSON object of notebook parameters")
+    parser.add_argument("--ipynb", type=Path)
+    parser.add_argument("--html", type=Path)
+    parser.add_argument("--verdict", type=Path)
     parser.add_argument("--threads", type=int, help="the threads the job was given (overrides the parameters' threads)")
+    parser.add_argument("--claim", help="run this registered claim instead (paths and parameters from the registry)")
+    parser.add_argument("--scale", default="quick", choices=("paper", "quick"), help="with --claim")
+    parser.add_argument("--seed-offset", type=int, default=0, help="with --claim: shift every seed list")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill streams cell outputs as progress
+    if args.claim:
+        return run_claim(args.claim, scale=args.scale, seed_offset=args.seed_offset, threads=args.threads)
+    if not all((args.notebook, args.parameters, args.ipynb, args.html, args.verdict)):
+        parser.error("give NOTEBOOK --parameters --ipynb --html --verdict, or --claim ID")
     parameters = json.loads(args.parameters)
     if args.threads is not None:
         parameters["threads"] = args.threads

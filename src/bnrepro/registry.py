@@ -14,11 +14,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from bnrepro.claims import split_id, verdict_path
+from bnrepro.claims import split_id
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-# Parameters every notebook declares; the workflow sets them, the registry must not.
-INJECTED = ("scale", "threads", "out_dir", "verdict_path")
+# Parameters every notebook declares; the workflow sets them, the registry must not. The notebook's
+# output paths derive from claim_id and seed_offset (bnrepro.claims.verdict_path, figures_dir).
+INJECTED = ("claim_id", "scale", "threads", "seed_offset")
 
 
 class ConfigError(ValueError):
@@ -108,18 +109,26 @@ def notebook_parameters(path: str | Path) -> dict:
     return dict(_parameters_cached(str(path), path.stat().st_mtime))
 
 
-def claim_parameters(config: dict, claim_id: str, *, threads: int) -> dict:
-    """Everything papermill passes to the claim's notebook at the configured scale."""
-    paper, slug = split_id(claim_id)
+def _is_seed_list(key: str, value) -> bool:
+    return (key == "seeds" or key.endswith("_seeds")) and isinstance(value, list)
+
+
+def shifted_seeds(params: dict, offset: int) -> dict:
+    """Every seed list (`seeds`, `init_seeds`, ...) shifted by `offset`: a replicate on seeds nobody tuned on."""
+    return {k: [s + offset for s in v] if _is_seed_list(k, v) else v for k, v in params.items()}
+
+
+def claim_parameters(config: dict, claim_id: str, *, threads: int, seed_offset: int = 0) -> dict:
+    """Everything papermill passes to the claim's notebook at the configured scale and seed offset."""
+    split_id(claim_id)
     entry = config["claims"][claim_id]
+    declared = notebook_parameters(entry["notebook"])
     params = dict(entry["params"][config["scale"]])
-    params.update(
-        scale=config["scale"],
-        threads=threads,
-        out_dir=f"figures/{paper}/{slug}",
-        verdict_path=str(verdict_path(claim_id)),
-    )
-    if "strict_data" in notebook_parameters(entry["notebook"]):
+    if seed_offset:  # seed lists the registry leaves at the notebook's default are shifted too
+        params = {**{k: v for k, v in declared.items() if _is_seed_list(k, v)}, **params}
+    params = shifted_seeds(params, seed_offset)
+    params.update(claim_id=claim_id, scale=config["scale"], threads=threads, seed_offset=seed_offset)
+    if "strict_data" in declared:
         params["strict_data"] = config["strict_data"]
     return params
 
