@@ -4,6 +4,8 @@
 #   snakemake --cores 2 cao2023      one paper
 #   snakemake --cores 1 cao2023_uniform_margin    one claim (rule = claim id with _)
 #   snakemake --config scale=quick   the small, fast scale
+#   snakemake --config seed_offset=1000          a replicate: every seed shifted (results/replicates/1000/)
+#   snakemake replicates --config replicate_offsets=[1000]   main run + replicates, compared in one table
 
 from snakemake.utils import min_version
 
@@ -24,4 +26,4 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        "results/claims.md",
+        "results/claims.md" if SEED_OFFSET == 0 else f"results/replicates/{SEED_OFFSET}/claims.md",

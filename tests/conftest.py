@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 import sys
@@ -22,9 +23,11 @@ def copy_checkout(dest: Path) -> Path:
     return dest
 
 
-def snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def snakemake(cwd: Path, *args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run Snakemake in `cwd`; `env` adds variables to this process's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **env} if env else None,
     )
 
 

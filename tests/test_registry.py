@@ -7,12 +7,28 @@ from bnrepro import registry
 ROOT = registry.SCHEMA.parents[2]
 
 
-def test_claim_parameters_inject_scale_threads_and_paths():
+def test_claim_parameters_inject_the_claim_scale_threads_and_offset():
     config = registry.load(ROOT / "config/config.yaml", scale="quick")
     params = registry.claim_parameters(config, "cao2023/uniform-margin", threads=3)
     quick = config["claims"]["cao2023/uniform-margin"]["params"]["quick"]
-    assert params == {**quick, "scale": "quick", "threads": 3, "out_dir": "figures/cao2023/uniform-margin",
-                      "verdict_path": "results/claims/cao2023-uniform-margin.json"}
+    assert params == {**quick, "claim_id": "cao2023/uniform-margin", "scale": "quick", "threads": 3, "seed_offset": 0}
+
+
+def test_a_replicate_shifts_every_seed_list_and_nothing_else():
+    config = registry.load(ROOT / "config/config.yaml", scale="paper")
+    claim = "ergen2022/convex-equivalence"
+    paper = config["claims"][claim]["params"]["paper"]
+    params = registry.claim_parameters(config, claim, threads=1, seed_offset=1000)
+    assert params["seeds"] == [s + 1000 for s in paper["seeds"]] and params["init_seeds"] == [s + 1000 for s in paper["init_seeds"]]
+    assert params["seed_offset"] == 1000 and params["n"] == paper["n"] and params["widths"] == paper["widths"]
+    assert registry.shifted_seeds({"sweep_seeds": [0, 1], "subset_seed": 0, "steps": 5}, 7) == {"sweep_seeds": [7, 8], "subset_seed": 0, "steps": 5}
+
+
+def test_replicate_offsets_from_the_command_line_become_ints():
+    config = registry.load(ROOT / "config/config.yaml", replicate_offsets=["1000", "2000"])
+    assert config["replicate_offsets"] == [1000, 2000] and config["seed_offset"] == 0
+    with pytest.raises(registry.ConfigError, match="replicate_offsets -> 0: 0 is less than the minimum of 1"):
+        registry.load(ROOT / "config/config.yaml", replicate_offsets=[0])
 
 
 def test_notebook_parameters_must_be_literals(tmp_path):

@@ -8,7 +8,7 @@ parameter the registry sets, with a matching type. Errors name the key.
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -42,6 +42,7 @@ def _specific(error):
 
 def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEMA) -> dict:
     """Check `config` (a parsed config.yaml, with defaults filled in); return it."""
+    _coerce_offsets(config)
     validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -49,6 +50,8 @@ def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEM
         lines = [f"  {_where(e.absolute_path)}: {e.message}" for e in errors]
         raise ConfigError("invalid config/config.yaml:\n" + "\n".join(lines))
     config.setdefault("strict_data", False)
+    config.setdefault("seed_offset", 0)
+    config.setdefault("replicate_offsets", [])
     problems = []
     for claim_id, entry in config["claims"].items():
         notebook = Path(root) / entry["notebook"]
@@ -74,6 +77,15 @@ def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEM
     return config
 
 
+def _coerce_offsets(config: dict) -> None:
+    """`--config replicate_offsets=[1000,2000]` reaches us as strings, `=1000` as one int: make it a list of ints."""
+    offsets = config.get("replicate_offsets")
+    if isinstance(offsets, (int, str)):
+        offsets = [offsets]
+    if isinstance(offsets, list):
+        config["replicate_offsets"] = [int(k) if isinstance(k, str) and k.strip().isdigit() else k for k in offsets]
+
+
 def _same_type(value, default) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return type(value) is type(default)
@@ -84,7 +96,7 @@ def _same_type(value, default) -> bool:
     return type(value) is type(default)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parameters_cached(path: str, mtime: float) -> dict:
     import jupytext
 

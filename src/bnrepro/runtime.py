@@ -1,14 +1,15 @@
 """Seeding, thread limits and device choice for one claim run.
 
-The claim rule passes its `threads` to the notebook, which calls `setup`
-first: BLAS pools (through threadpoolctl) and torch use exactly that many
-threads, so `snakemake --cores 8` can run jobs side by side without
-oversubscription.
+The claim rule passes its `threads` to the notebook, whose `bnrepro.claims.open`
+calls `setup` first: BLAS pools (through threadpoolctl) and torch use exactly
+that many threads, so `snakemake --cores 8` can run jobs side by side without
+oversubscription, and torch runs deterministic algorithms everywhere.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,9 @@ def setup(threads: int, *, use_gpu: bool = True) -> Runtime:
         torch.set_num_threads(threads)
         if use_gpu and torch.cuda.is_available():
             device = "cuda"
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
+            torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True)  # an error, not a silent difference, where torch has none
     return Runtime(threads=threads, device=device)
 
 

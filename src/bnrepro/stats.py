@@ -7,6 +7,8 @@ data cannot give (one value for a mean) is ``(-inf, inf)``, which decides nothin
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
@@ -70,7 +72,9 @@ def cosine(a, b):
 
 def spearman(a, b) -> float:
     """Spearman rank correlation; 0 where it is undefined (a constant input)."""
-    r = stats.spearmanr(a, b).statistic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        r = stats.spearmanr(a, b).statistic
     return float(r) if np.isfinite(r) else 0.0
 
 

@@ -1,9 +1,11 @@
 """results/claims.md: the verdicts of every registered claim in one table.
 
-    python -m bnrepro.table --out results/claims.md cao2023/uniform-margin ...
+    python -m bnrepro.table --out results/claims.md [--replicates 1000 2000] cao2023/uniform-margin ...
 
-A claim without a valid verdict (the notebook failed) is an `error` row.
-Links are relative to the table's folder, so they work on disk and on a forge.
+One row per claim: source, evidence (full text or abstract only), status with the reason that decided it,
+parts, our stand-ins, dataset, the status on each replicate (every seed shifted) beside the main one, runtime
+and links. Sanity checks are counted apart: they verify the implementation and are never evidence. A claim
+without a valid verdict (the notebook failed) is an `error` row. Links are relative to the table's folder.
 """
 
 from __future__ import annotations
@@ -15,14 +17,22 @@ from pathlib import Path
 
 from bnrepro import claims
 
-_BADGE = {"reproduced": "✅ reproduced", "partial": "🟡 partial", "not-reproduced": "❌ not reproduced", "error": "💥 error"}
+BADGE = {
+    "reproduced": "✅ reproduced",
+    "partial": "🟡 partial",
+    "not-reproduced": "❌ not reproduced",
+    "inconclusive": "❔ inconclusive",
+    "error": "💥 error",
+}
+EVIDENCE = {"full-text": "full text", "abstract": "abstract only"}
 
 
 def _rel(path: str | Path, start: Path) -> str:
     return Path(os.path.relpath(Path(path), start)).as_posix()
 
 
-def _load(claim_id: str, claims_dir: Path) -> tuple[dict | None, dict | None, str | None]:
+def load(claim_id: str, claims_dir: Path) -> tuple[dict | None, dict | None, str | None]:
+    """(verdict, run record, problem): the verdict is None, with the problem said, when it is missing or invalid."""
     path = claims.verdict_path(claim_id, claims_dir)
     if not path.is_file():
         return None, None, "no verdict: the notebook failed or was not run"
@@ -43,57 +53,107 @@ def _dataset(d: dict) -> str:
 
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell."""
-    return text.replace("|", "\\|")
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _fmt(x) -> str:
-    return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
+    return f"{x:.4g}" if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
 
 
-def render(claim_ids: list[str], out: Path, claims_dir: Path) -> str:
+def _parts(verdict: dict) -> str:
+    if len(verdict["parts"]) == 1:
+        return ""
+    return "<br>".join(f"{p['name']}: {p['status']}" for p in verdict["parts"])
+
+
+def _replicates(status: str | None, replicates: dict[int, Path], claim_id: str) -> str:
+    cells = []
+    for offset, claims_dir in replicates.items():
+        verdict, _, _ = load(claim_id, claims_dir)
+        other = verdict["status"] if verdict else "error" if claims.verdict_path(claim_id, claims_dir).exists() else None
+        if other is None:
+            cells.append(f"+{offset}: not run")
+        else:
+            cells.append(f"+{offset}: {other}" + (" ⚠️ differs" if other != status else ""))
+    return "<br>".join(cells)
+
+
+def render(claim_ids: list[str], out: Path, claims_dir: Path, replicates: dict[int, Path] | None = None) -> str:
+    replicates = replicates or {}
     base = out.parent
     rows, details = [], []
-    counts = dict.fromkeys(_BADGE, 0)
+    counts = dict.fromkeys(BADGE, 0)
+    identities = claim_checks = disagreements = 0
     for cid in claim_ids:
         paper, slug = claims.split_id(cid)
         notebook = _rel(claims_dir.parent / "notebooks" / f"{paper}-{slug}.html", base)
-        verdict, run, problem = _load(cid, claims_dir)
+        verdict, run, problem = load(cid, claims_dir)
+        status = verdict["status"] if verdict else "error"
+        counts[status] += 1
+        reps = _replicates(status, replicates, cid)
+        disagreements += "differs" in reps
         if verdict is None:
-            counts["error"] += 1
-            rows.append(f"| `{cid}` | | {_BADGE['error']} | {problem} | | | [notebook]({notebook}) |")
+            rows.append(f"| `{cid}` | | | {BADGE['error']}: {problem} | | | | {reps} | | [notebook]({notebook}) |")
             continue
-        counts[verdict["status"]] += 1
-        passed = sum(c["passed"] for c in verdict["checks"])
-        failed = [c["name"] for c in verdict["checks"] if not c["passed"]]
-        key = f"{passed}/{len(verdict['checks'])} checks pass" + (f"; failing: {_cell('; '.join(failed))}" if failed else "")
-        runtime = f"{run['runtime_s']:.1f} s" if run else "?"
+        identities += sum(c["kind"] == "sanity" for c in verdict["checks"])
+        claim_checks += sum(c["kind"] == "claim" for c in verdict["checks"])
+        runtime = f"{run['runtime_s']:.0f} s" if run else "?"
         figs = " ".join(f"[{Path(f).stem}]({_rel(f, base)})" for f in verdict["figures"])
+        stand_ins = "<br>".join(_cell(s) for s in verdict["stand_ins"]) or "none"
         rows.append(
-            f"| `{cid}` | {verdict['source']} | {_BADGE[verdict['status']]} | {key} | {_dataset(verdict['dataset'])} "
-            f"| {runtime} | [notebook]({notebook}) {figs} |"
+            f"| `{cid}` | {_cell(verdict['source'])} | {EVIDENCE[verdict['evidence']]} "
+            f"| **{BADGE[status]}**: {_cell(verdict['reason'])} | {_parts(verdict)} | {stand_ins} "
+            f"| {_dataset(verdict['dataset'])} | {reps} | {runtime} | [notebook]({notebook}) {figs} |"
         )
         details.append(_details(verdict))
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     head = [
         "# Claims",
         "",
-        f"{len(claim_ids)} claims: {summary}. Generated from `results/claims/*.json`; do not edit.",
+        f"{len(claim_ids)} claims: {summary}. Evidence: {claim_checks} claim checks. "
+        f"Implementation verified: {identities} identities (sanity checks, never counted as evidence). "
+        "Generated from `results/claims/*.json`; do not edit.",
         "",
-        "| claim | source | status | key numbers | dataset | runtime | notebook, figures |",
-        "|---|---|---|---|---|---|---|",
+        "A status resting on *stand-ins* (our dataset, network, budget, condition or definition in place of the "
+        "paper's) says more about the stand-in than about the paper; *abstract only* means the formulation is ours.",
+        "",
+    ]
+    if replicates:
+        head += [
+            f"Replicates (every seed list shifted by {', '.join(f'+{k}' for k in replicates)}): "
+            f"{disagreements} claim(s) whose status differs from the main run (⚠️).",
+            "",
+        ]
+    head += [
+        "| claim | source | evidence | status: reason | parts | stand-ins | dataset | replicates | runtime | notebook, figures |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     return "\n".join(head + rows + [""] + details)
 
 
 def _details(v: dict) -> str:
-    lines = [f"## `{v['id']}`", "", f"> {v['statement']}", "", f"Scale `{v['scale']}`, seeds {v['seeds']}.", ""]
-    lines += ["| check | observed | | threshold | essential | result |", "|---|---|---|---|---|---|"]
+    lines = [f"## `{v['id']}`: {BADGE[v['status']]}", "", f"> {v['statement']}", ""]
+    replicate = f", seeds shifted by {v['seed_offset']}" if v.get("seed_offset") else ""
+    lines += [f"Source: {v['source']} ({EVIDENCE[v['evidence']]}). Scale `{v['scale']}`, seeds {v['seeds']}{replicate}.", ""]
+    lines += [f"**Status**: {v['status']}: {v['reason']}", ""]
+    if len(v["parts"]) > 1:
+        lines += [f"- part `{p['name']}`: {p['status']} ({p['reason']})" for p in v["parts"]] + [""]
+    lines += ["| kind | part | check | observed | | threshold | n | 95 % interval | decision |", "|---|---|---|---|---|---|---|---|---|"]
     for c in v["checks"]:
         op = c["op"].replace("<", "&lt;").replace(">", "&gt;")
+        interval = ""
+        if "interval" in c:
+            interval = f"[{_fmt(c['interval'][0])}, {_fmt(c['interval'][1])}]"
+            if c.get("confidence") != 0.95:
+                interval += f" ({c['confidence']:.0%})"
+        n = f"{c['n']}" + ("" if "interval" in c else f" ({c['aggregate']})") if "n" in c else ""
+        decision = c["decision"] if c["decision"] == "pass" else f"**{c['decision']}**"
         lines.append(
-            f"| {_cell(c['name'])} | {_fmt(c['observed'])} | {op} | {_fmt(c['threshold'])} | {'yes' if c['essential'] else 'no'} "
-            f"| {'pass' if c['passed'] else '**FAIL**'} |"
+            f"| {c['kind']} | {c.get('part', '')} | {_cell(c['name'])} | {_fmt(c['observed'])} | {op} | {_fmt(c['threshold'])} "
+            f"| {n} | {interval} | {decision} |"
         )
+    if v["stand_ins"]:
+        lines += ["", "Stand-ins of ours:", ""] + [f"- {s}" for s in v["stand_ins"]]
     if v.get("measurements"):
         lines += ["", "Measured: " + "; ".join(f"{k} = {_fmt(x)}" for k, x in v["measurements"].items()) + "."]
     if v["deviations"]:
@@ -101,10 +161,13 @@ def _details(v: dict) -> str:
     return "\n".join(lines + [""])
 
 
-def write(claim_ids: list[str], out: str | Path, claims_dir: str | Path = "results/claims") -> Path:
+def write(claim_ids: list[str], out: str | Path, claims_dir: str | Path = "results/claims",
+          replicate_offsets: list[int] = ()) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = render(list(claim_ids), out, Path(claims_dir))
+    claims_dir = Path(claims_dir)
+    replicates = {k: claims_dir.parent / "replicates" / str(k) / "claims" for k in replicate_offsets}
+    text = render(list(claim_ids), out, claims_dir, replicates)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, out)
@@ -116,8 +179,9 @@ def main(argv=None) -> None:
     parser.add_argument("claims", nargs="+", help="claim ids, in table order")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--claims-dir", default="results/claims", type=Path)
+    parser.add_argument("--replicates", nargs="*", type=int, default=[], help="seed offsets whose statuses to show")
     args = parser.parse_args(argv)
-    write(args.claims, args.out, args.claims_dir)
+    write(args.claims, args.out, args.claims_dir, args.replicates)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ PYTHON = "python" if USE_CONDA else sys.executable
 BNREPRO = f"PYTHONPATH=src${{PYTHONPATH:+:$PYTHONPATH}} {PYTHON} -m bnrepro."
 ENV = "../envs/bnrepro.yaml"
 CLAIMS = list(config["claims"])
+# --config seed_offset=K: run every claim with its seed lists shifted by K, into results/replicates/K/.
+SEED_OFFSET = config["seed_offset"]
+# --config replicate_offsets=[K, ...]: the main table shows these replicates' statuses beside the main one.
+REPLICATE_OFFSETS = config["replicate_offsets"]
 PAPERS = sorted({split_id(c)[0] for c in CLAIMS})
 # A change to any library file reruns the claims (conservative, but never stale).
 LIBRARY = sorted(str(p) for p in Path("src/bnrepro").rglob("*.py")) + ["src/bnrepro/house.mplstyle"]
@@ -51,5 +55,19 @@ def target_name(claim):
     return re.sub("[^a-z0-9]", "_", claim)
 
 
-def verdicts(claims):
-    return [str(verdict_path(c)) for c in claims]
+def verdicts(claims, seed_offset=0):
+    return [str(verdict_path(c, seed_offset=seed_offset)) for c in claims]
+
+
+def seed_offset(wildcards):
+    """The seed offset of a claim job: 0 for the main run, {offset} for a replicate."""
+    return int(getattr(wildcards, "offset", 0))
+
+
+def replicate_targets(wildcards):
+    if not REPLICATE_OFFSETS:
+        raise WorkflowError(
+            "the `replicates` target needs seed offsets, e.g. "
+            "`snakemake replicates --cores 2 --config replicate_offsets=[1000]`"
+        )
+    return ["results/claims.md"] + [f"results/replicates/{k}/claims.md" for k in REPLICATE_OFFSETS]

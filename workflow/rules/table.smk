@@ -1,11 +1,13 @@
-# results/claims.md: one table of every claim. When a claim fails, this rule
-# cannot run (its input is missing), so `onerror` writes the table instead,
-# with an `error` row for each missing verdict; the run still exits non-zero.
+# results/claims.md: one table of every claim, with the status of each replicate in `replicate_offsets`
+# beside the main one; results/replicates/K/claims.md: the table of one replicate. When a claim fails,
+# these rules cannot run (an input is missing), so `onerror` writes the tables instead, with an `error`
+# row for each missing verdict; the run still exits non-zero.
 
 
 rule claims_table:
     input:
         verdicts(CLAIMS),
+        [verdicts(CLAIMS, offset) for offset in REPLICATE_OFFSETS],
     output:
         report("results/claims.md", caption="../report/claims.rst", category="Summary"),
     log:
@@ -15,10 +17,39 @@ rule claims_table:
     params:
         run=BNREPRO,
         claims=" ".join(CLAIMS),
+        replicates=" ".join(map(str, REPLICATE_OFFSETS)),
     shell:
-        "{params.run}table --out {output:q} {params.claims} > {log:q} 2>&1"
+        "{params.run}table --out {output:q} --replicates {params.replicates} -- {params.claims} > {log:q} 2>&1"
+
+
+rule replicate_table:
+    input:
+        lambda wc: verdicts(CLAIMS, int(wc.offset)),
+    output:
+        "results/replicates/{offset}/claims.md",
+    log:
+        "results/replicates/{offset}/logs/claims_table.log",
+    conda:
+        ENV
+    params:
+        run=BNREPRO,
+        claims=" ".join(CLAIMS),
+    shell:
+        "{params.run}table --out {output:q} --claims-dir results/replicates/{wildcards.offset}/claims"
+        " -- {params.claims} > {log:q} 2>&1"
+
+
+rule replicates:
+    input:
+        replicate_targets,
 
 
 onerror:
-    table.write(CLAIMS, "results/claims.md")
-    print("Some claims failed: results/claims.md marks them `error`; read results/notebooks/<paper>-<slug>.html for the failing cell.", file=sys.stderr)
+    table.write(CLAIMS, "results/claims.md", replicate_offsets=REPLICATE_OFFSETS)
+    for offset in sorted({SEED_OFFSET, *REPLICATE_OFFSETS} - {0}):
+        table.write(CLAIMS, f"results/replicates/{offset}/claims.md", f"results/replicates/{offset}/claims")
+    print(
+        "Some claims failed: results/claims.md marks them `error`; read results/notebooks/<paper>-<slug>.html "
+        "for the failing cell.",
+        file=sys.stderr,
+    )
