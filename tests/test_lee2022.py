@@ -5,7 +5,7 @@ first-order convergence of the Euler integrator under step halving."""
 import numpy as np
 import pytest
 
-from bnrepro import lee2022
+from bnrepro import lee2022, stats
 
 
 @pytest.fixture
@@ -132,3 +132,28 @@ def test_reactivation_bookkeeping_ignores_rounding_chatter():
     assert np.all(f.last_change * 0.05 < 100)
     limit = lee2022.least_squares_limit(f.w_tau, X, y, f.final_active)
     assert np.max(np.linalg.norm(f.final_w - limit, axis=1) / np.linalg.norm(f.final_w, axis=1)) < 1e-10
+
+
+def test_init_norm_sweep_is_the_per_norm_runs_batched():
+    """Batch k * S + s is seed s at norm k: the seed's data, one direction for every norm."""
+    seeds, norms = [1, 2], [0.1, 2.0]
+    f, vv, some_active = lee2022.init_norm_sweep(seeds, 10, 3, norms, eta=0.01, steps=50, record_every=10)
+    X, y, v = lee2022.teacher_data(seeds, 10, 3)
+    for k, r in enumerate(norms):
+        w0 = lee2022.init_weights(seeds, 3, r)
+        single = lee2022.flow(X, y, w0, eta=0.01, steps=50, record_every=10)
+        np.testing.assert_array_equal(f.w[:, 2 * k:2 * k + 2], single.w)
+        np.testing.assert_array_equal(vv[2 * k:2 * k + 2], v)
+        np.testing.assert_array_equal(some_active[2 * k:2 * k + 2], lee2022.active_set(w0, X).any(axis=1))
+    np.testing.assert_allclose(stats.cosine(f.w[0, :2], f.w[0, 2:]), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(f.norm[0], np.repeat(norms, 2))
+
+
+def test_alignment_first_index_on_two_toy_trajectories():
+    """Direction first (angle closed before the norm moves) gives 1; norm first gives 0."""
+    v = np.array([[1.0, 0.0]])
+    e2 = np.array([0.0, 1.0])
+    direction_first = np.array([0.1 * e2, [0.1, 0.0], [0.5, 0.0], [1.0, 0.0]])[:, None]
+    norm_first = np.array([0.1 * e2, 0.6 * e2, 1.0 * e2, [1.0, 0.0]])[:, None]
+    np.testing.assert_allclose(lee2022.alignment_first(direction_first, v), [1.0])
+    np.testing.assert_allclose(lee2022.alignment_first(norm_first, v), [0.0], atol=1e-15)

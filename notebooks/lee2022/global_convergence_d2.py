@@ -27,11 +27,18 @@
 # **What we run**: every seed (data + initial direction) at several initial norms from $10^{-3}$ to $10$, explicit
 # Euler with step $\eta$ (why: `bnrepro.lee2022.neuron`), all runs batched. $d=20$ is run as a contrast.
 #
-# **Reproduced if** the loss falls below `loss_threshold` by $T$ in 100% of the $d=2$ runs, at $\eta$ and at $\eta/2$.
-# $d=20$ is reported, and does not fail the claim.
+# **Checks** (verdict version 2):
+# - *claim*: the loss falls below `loss_threshold` by $T$ in **every** $d=2$ run, at $\eta$ and (a second claim check)
+#   at $\eta/2$. "Every run" is a worst case: `aggregate="min"` over the per-run booleans (pass iff every run
+#   converges), since a fraction $\ge1$ could never pass on an interval. The $\eta/2$ check is the claim again at a
+#   finer step, not an agreement between the two, so it is a claim check, not a sanity check;
+# - *measurements*: the $d=20$ contrast (see its section for why it is not a control), the excluded inits, distances
+#   and hitting times.
 
 # %% tags=["parameters"]
+claim_id = "lee2022/global-convergence-d2"
 scale = "paper"
+seed_offset = 0
 seeds = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
     25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
@@ -50,64 +57,61 @@ init_scales = [0.001, 0.1, 1.0, 10.0]
 eta = 0.05
 steps = 20000
 loss_threshold = 1e-10
-out_dir = "figures/lee2022/global-convergence-d2"
-verdict_path = "results/claims/lee2022-global-convergence-d2.json"
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import claims  # isort: skip
-from bnrepro import figures, lee2022, runtime
+from bnrepro import claims
+from bnrepro import lee2022
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="lee2022/global-convergence-d2",
+verdict = claims.open(
+    claim_id,
     statement=(
         "Checked against the abstract-level claim only (paper body unavailable): for d = 2 the gradient flow of a "
         "single ReLU neuron (square loss, teacher labels) reaches zero loss from every initialization with at least "
         "one active point; d = 20 reported as a contrast."
     ),
-    source="v2 abstract, last sentence (theorem and assumptions not available); spec B3",
-    scale=scale,
-    seeds=seeds,
+    source="v2 abstract, last sentence (theorem and assumptions not available)",
+    evidence="abstract",
+    stand_ins=[
+        "model: relu(w^T x), no bias, square loss, Gaussian inputs, teacher labels (our formulation)",
+        "'globally': every sampled init with at least one active point, at norms 1e-3 to 10 (ours)",
+        "convergence: loss(T) below a threshold at a finite T (ours)",
+        "gradient flow: explicit Euler (full-batch GD) at a finite step",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 S, K = len(seeds), len(init_scales)
 record = max(steps // 200, 1)
-print(f"scale={scale}, {S} seeds x {K} init norms {init_scales}, n={n}, d={d} (contrast d={contrast_d}), "
-      f"Euler eta={eta}, T={steps * eta:g}; numpy float64, {rt.threads} thread(s)")
-
-
-# %%
-def runs_for(dim, scales, step, n_steps):
-    """Every (init norm, seed) pair as one batch: data repeated, one direction per seed."""
-    X, y, v = lee2022.teacher_data(seeds, n, dim)
-    w0 = np.concatenate([lee2022.init_weights(seeds, dim, r) for r in scales])
-    XX, yy, vv = (np.concatenate([a] * len(scales)) for a in (X, y, v))
-    some_active = lee2022.active_set(w0, XX).any(axis=1)
-    f = lee2022.flow(XX, yy, w0, eta=step, steps=n_steps, record_every=max(n_steps // 200, 1), progress=n_steps // 4)
-    return f, vv, some_active
-
+print(f"{K} init norms {init_scales}, n={n}, d={d} (contrast d={contrast_d}), Euler eta={eta}, T={steps * eta:g}; "
+      "numpy float64")
 
 # %% [markdown]
 # ## $d=2$, at $\eta$ and at $\eta/2$
+#
+# Every (init norm, seed) pair is one batch (`lee2022.init_norm_sweep`: data repeated, one direction per seed).
 
 # %%
 print(f"d={d}, eta={eta}:")
-flow2, v2, ok2 = runs_for(d, init_scales, eta, steps)
+flow2, v2, ok2 = lee2022.init_norm_sweep(seeds, n, d, init_scales, eta=eta, steps=steps,
+                                         record_every=max(steps // 200, 1), progress=steps // 4)
 print(f"d={d}, eta={eta / 2}:")
-half2, _, _ = runs_for(d, init_scales, eta / 2, 2 * steps)
+half2, _, _ = lee2022.init_norm_sweep(seeds, n, d, init_scales, eta=eta / 2, steps=2 * steps,
+                                      record_every=max(2 * steps // 200, 1), progress=2 * steps // 4)
 verdict.measure("number of d=2 inits with no active point (excluded)", np.sum(~ok2))
 print(f"inits with no active point: {np.sum(~ok2)} of {S * K}")
 
 # %% [markdown]
-# ## Check: every $d=2$ run reaches the loss threshold
+# ## Claim: every $d=2$ run reaches the loss threshold
 #
-# The claim is "global": one failure would contradict it, so the threshold is 100%. `loss_threshold` $=10^{-10}$ is
-# far below any non-global stationary value (a point with a positive label stuck inactive costs $\ge y_i^2/2n$) and
-# far above rounding ($\sim10^{-30}$). By step halving, the outcome must not depend on $\eta$; we also report how
-# close $w_T$ is to the teacher $v$ and the latest time at which the threshold is reached.
+# The claim is "global": one failure would contradict it, so every run must pass (worst case over the runs, no
+# interval: the runs are a sample of inits, and "every sampled init converges" is what a finite test can show).
+# `loss_threshold` $=10^{-10}$ is far below any non-global stationary value (a point with a positive label stuck
+# inactive costs $\ge y_i^2/2n$) and far above rounding ($\sim10^{-30}$). The claim is about the flow, so it must hold
+# at $\eta/2$ too (its own claim check); we also report how close $w_T$ is to the teacher $v$, the latest time at
+# which the threshold is reached and how far $w_T$ moves at $\eta/2$.
 
 # %%
 conv = flow2.loss[-1] < loss_threshold
@@ -116,9 +120,10 @@ for k, r in enumerate(init_scales):
     part = slice(k * S, (k + 1) * S)
     print(f"||w0||={r:g}: {conv[part][ok2[part]].sum()}/{ok2[part].sum()} below {loss_threshold:g}; "
           f"latest hitting time {flow2.first_time(loss_threshold)[part].max():.1f}; max final loss {flow2.loss[-1, part].max():.2e}")
-verdict.check(f"fraction of d={d} runs (all seeds and init norms, >= 1 active point) with loss(T) < {loss_threshold:g}",
-              conv[ok2].mean(), ">=", 1.0)
-verdict.check(f"same at eta/2 = {eta / 2:g}", conv_half[ok2].mean(), ">=", 1.0)
+verdict.check(f"every d={d} run (all seeds and init norms, >= 1 active point) has loss(T) < {loss_threshold:g}",
+              conv[ok2], ">=", 1, kind="claim", aggregate="min")
+verdict.check(f"same at eta/2 = {eta / 2:g}", conv_half[ok2], ">=", 1, kind="claim", aggregate="min")
+verdict.measure(f"fraction of d={d} runs with loss(T) < {loss_threshold:g}", conv[ok2].mean())
 verdict.measure("max over d=2 runs of ||w_T - v||", np.linalg.norm(flow2.final_w - v2, axis=1)[ok2].max())
 verdict.measure("max over d=2 runs of the time to reach the loss threshold", flow2.first_time(loss_threshold)[ok2].max())
 verdict.measure("max over d=2 runs of ||w_T(eta) - w_T(eta/2)||", np.linalg.norm(flow2.final_w - half2.final_w, axis=1)[ok2].max())
@@ -126,12 +131,16 @@ verdict.measure("max over d=2 runs of ||w_T(eta) - w_T(eta/2)||", np.linalg.norm
 # %% [markdown]
 # ## Contrast: $d=20$, smallest initial norm
 #
-# Reported, not checked: the fraction below the threshold at $T$, and how many runs are *stalled* (loss decreased
-# by less than a factor 2 over the second half of the run) rather than slowly converging.
+# Measured, not checked: the fraction below the threshold at $T$, and how many runs are *stalled* (loss decreased
+# by less than a factor 2 over the second half of the run) rather than slowly converging. It is not a control: the
+# abstract states convergence for $d=2$ and says nothing about $d>2$ (only a commented-out clause in its source hints
+# that it can fail), so $d=20$ converging everywhere would neither contradict the claim nor make the $d=2$
+# measurement less able to see a stalled run; a control would need a threshold the paper does not give.
 
 # %%
 print(f"d={contrast_d}, ||w0||={init_scales[0]}:")
-flow20, v20, ok20 = runs_for(contrast_d, init_scales[:1], eta, steps)
+flow20, v20, ok20 = lee2022.init_norm_sweep(seeds, n, contrast_d, init_scales[:1], eta=eta, steps=steps,
+                                            record_every=max(steps // 200, 1), progress=steps // 4)
 conv20 = flow20.loss[-1] < loss_threshold
 stalled = flow20.loss[-1] > 0.5 * flow20.loss[len(flow20.t) // 2]
 print(f"d={contrast_d}: {conv20[ok20].sum()}/{ok20.sum()} below {loss_threshold:g}; stalled: {np.sum(stalled & ~conv20 & ok20)}; "
@@ -158,7 +167,7 @@ for s in range(S):
     axes[1].semilogy(flow20.t, np.maximum(flow20.loss[:, s], 1e-32), color=colours[0] if conv20[s] else colours[-1], lw=0.4)
 axes[1].axhline(loss_threshold, color="k", ls=":", lw=1)
 axes[1].set(xlabel="t", title=f"d={contrast_d}, ||w0||={init_scales[0]:g}: {conv20[ok20].sum()}/{ok20.sum()} below (red: not)")
-figures.save(fig, "loss-curves", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "loss-curves")
 plt.show()
 
 # %% [markdown]
@@ -183,5 +192,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

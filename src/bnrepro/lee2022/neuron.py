@@ -34,15 +34,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bnrepro import stats
 from bnrepro.runtime import check_seeds
 
 __all__ = [
     "Flow",
     "active_set",
     "alignment_first",
-    "cosine",
     "flow",
     "gradient",
+    "init_norm_sweep",
     "init_weights",
     "least_squares_limit",
     "loss",
@@ -123,11 +124,6 @@ def norm_rate(w, X, y):
     return -np.mean(_residual(z, y, False) * z, axis=1)
 
 
-def cosine(a, b):
-    """cos of the angle between a and b along the last axis."""
-    return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
-
-
 def least_squares_limit(w_tau, X, y, active):
     """w_tau + X_A^+ (y_A - X_A w_tau): where the flow ends if the active set stays A from w_tau on. [D]
 
@@ -163,7 +159,7 @@ def alignment_first(w, v):
     aligns before the norm moves, near 0 when the norm moves first. Undefined (noisy)
     when ||w_T|| ~ ||w_0||.
     """
-    theta = np.arccos(np.clip(cosine(w, v[None]), -1.0, 1.0))
+    theta = np.arccos(np.clip(stats.cosine(w, v[None]), -1.0, 1.0))
     norm = np.linalg.norm(w, axis=-1)
     b = (norm - norm[0]) / (norm[-1] - norm[0])
     k = np.argmax(b >= 0.5, axis=0)
@@ -268,3 +264,19 @@ def flow(
         w_tau=w_tau,
         final_active=active,
     )
+
+
+def init_norm_sweep(seeds: list[int], n: int, d: int, norms, *, eta: float, steps: int, record_every: int = 1,
+                    progress: int = 0):
+    """Every (init norm, seed) pair as one batch: the seeds' teacher data repeated per norm, one initial
+    direction per seed (the same for every norm), run by `flow`.
+
+    Returns the Flow (batch index k * S + s for norm k and seed s), the teacher v per run (K*S, d) and
+    whether the init has at least one active point (K*S,) (an all-inactive w has zero gradient).
+    """
+    X, y, v = teacher_data(seeds, n, d)
+    w0 = np.concatenate([init_weights(seeds, d, r) for r in norms])
+    XX, yy, vv = (np.concatenate([a] * len(norms)) for a in (X, y, v))
+    some_active = active_set(w0, XX).any(axis=1)
+    f = flow(XX, yy, w0, eta=eta, steps=steps, record_every=record_every, progress=progress)
+    return f, vv, some_active
