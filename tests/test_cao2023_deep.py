@@ -109,7 +109,7 @@ def test_variants_differ_only_by_batchnorm():
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in bn.modules()) == 6
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
     shared = dict(plain.named_parameters())
-    for name, p in plain.named_parameters():
+    for name, _p in plain.named_parameters():
         assert name.startswith(("features.", "head."))
     convs_bn = [m for m in bn.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     convs_plain = [m for m in plain.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]

@@ -254,7 +254,8 @@ def test_open_sets_up_and_finish_writes_where_the_workflow_expects(tmp_path, mon
     v.finish()
     data = claims.read(tmp_path / "results/replicates/3/claims/lee2022-demo.json")
     assert data["seed_offset"] == 3 and data["figures"] == ["figures/replicates/3/lee2022/demo/line.png"]
-    assert data["stand_ins"] == ["condition: ours", "dataset: digits instead of cifar10 (offline)"]
+    assert data["stand_ins"][0] == "condition: ours" and data["stand_ins"][1].startswith("dataset: digits instead of cifar10, which")
+    assert data["dataset"]["reason"] == "offline"
     out = capsys.readouterr().out
     assert "lee2022/demo (abstract): scale=quick, 2 seeds, replicate with seeds shifted by 3" in out and "INCONCLUSIVE" in out
 

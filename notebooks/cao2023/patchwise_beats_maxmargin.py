@@ -39,14 +39,29 @@
 # 2. *Weak examples*: the high-probability event includes "the training set contains weak-signal examples". We
 #    condition on it (rejection sampling per seed) and report how often a draw has none, and what happens then.
 #
-# **Reproduced if** (every seed): Ex. 3.1 in the theorem's regime, $w_{\rm uniform}\parallel u$ with test error 0 and
-# $w_{\max}$'s error $\ge0.25$; BN-GD reaches $w_{\rm uniform}$ (in a well-conditioned variant, see below); Ex. 3.2
-# with exact (closed-form) test errors, $w_{\rm uniform}$'s error $\le\frac15$ of $w_{\max}$'s, $w_{\max}$'s
-# $\ge1/(4n^{3/4})$, and $w_{\rm uniform}$'s $\le n^{-10}$ at the largest $n$ run, under the proof's $\alpha$
-# (under the printed $\alpha$ that bound is a non-essential check); BN-GD reaches $w_{\rm uniform}$ on Ex. 3.2.
+# **Checks** (verdict version 2). Every check over seeds is given the per-seed values; "on every seed" is a
+# worst case over seeds (`aggregate="min"`/`"max"`, no interval), as in version 1.
+# - *sanity*: Theorem 3.3's noise condition $\sigma\ge20\|u\|\sqrt{Pd}$ (a configuration assertion); on Ex. 3.1,
+#   Assumption 3.1, $w_{\rm uniform}\parallel u$ and $w_{\rm uniform}$'s test error 0: all three hold by
+#   construction (the noise is orthogonal to $u$, so $u/\|u\|^2$ solves every equation and classifies every
+#   test point). Version 1 counted them as evidence.
+# - *claim, part `example-3.1`* (Theorem 3.3): $w_{\max}$'s test error is $\ge0.25$ on every seed, in the
+#   theorem's regime.
+# - *claim, part `gd-example-3.1`*: BN-GD reaches $w_{\rm uniform}$ (in a well-conditioned variant,
+#   $\sigma=$`sigma_gd`, see below) and its test error is $\le10^{-3}$; *control* (same part): $w_{\max}$ still fails
+#   there (error $\ge0.3$), without which the variant could not tell the two classifiers apart.
+# - *claim, part `example-3.2`* (Theorem 3.4, exact closed-form test errors), under both values of $\alpha$:
+#   $w_{\rm uniform}$'s error $\le\frac15$ of $w_{\max}$'s and $w_{\max}$'s $\ge1/(4n^{3/4})$ on every $n$ and seed;
+#   and, under the proof's $\alpha=n^{-1/4}$, $w_{\rm uniform}$'s $\le n^{-10}$ at the largest $n$ run.
+#   *Erratum*: the same $n^{-10}$ bound under the printed $\alpha=n^{-1/2}$ (version 1: non-essential); it is reported
+#   and decides nothing. The $n^{-10}$ bound is asymptotic with an unstated $n_0$: at the paper scale's scan it
+#   holds (every seed) only from $n\ge80$ on and fails at $n\le60$ (measured below, and stated as a deviation).
+# - *claim, part `gd-example-3.2`*: BN-GD reaches $w_{\rm uniform}$ on Ex. 3.2 ($D_{\rm patch}$, direction, test error).
 
 # %% tags=["parameters"]
+claim_id = "cao2023/patchwise-beats-maxmargin"
 scale = "paper"
+seed_offset = 0
 seeds = [0, 1, 2, 3, 4]
 threads = 1
 n = 50
@@ -64,32 +79,36 @@ n_gd = 30
 ex32_w0_scale = 0.1
 ex32_lr = 0.0001
 ex32_steps = 50000
-out_dir = "figures/cao2023/patchwise-beats-maxmargin"
-verdict_path = "results/claims/cao2023-patchwise-beats-maxmargin.json"
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bnrepro import claims  # isort: skip
-from bnrepro import cao2023, figures, runtime
+from bnrepro import claims
+from bnrepro import cao2023, stats
 from bnrepro.cao2023 import examples
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="cao2023/patchwise-beats-maxmargin",
+verdict = claims.open(
+    claim_id,
     statement=(
         "On the data of Examples 3.1 and 3.2, the patch-wise uniform margin classifier (the implicit bias of "
         "BN-GD on a linear CNN) has test error 0 (Ex. 3.1) or at most n^-10 (Ex. 3.2), while the max-margin "
         "classifier has test error Theta(1) (Ex. 3.1) or at least 1/(4 n^(3/4)) (Ex. 3.2)."
     ),
     source="Examples 3.1 and 3.2, Theorems 3.3 and 3.4 (Cao et al., COLT 2023)",
-    scale=scale,
-    seeds=seeds,
+    evidence="full-text",
+    stand_ins=[
+        "data: the examples drawn as defined, with u = e_0, v = alpha^2 e_1, ||u|| = 1, 'p in [n]' read as p in [P], "
+        "'sigma_0 = d^-1/2' read as sigma (our readings; the paper has no experiment)",
+        "Example 3.2: alpha = n^-1/4 (the proof's, p.52) as the claim; training sets conditioned on >= 1 weak example",
+        f"Example 3.1 GD: sigma = {sigma_gd} (well conditioned) instead of the theorem's sigma >= 20||u||sqrt(Pd)",
+        "GD runs: lr, initialization and steps (ours); Example 3.2's GD in an orthonormal basis of span(X), judged on P_X w",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 d = 2 * n  # Theorem 3.3's d = 2n
 ALPHAS = {"n^-1/4 (proof)": -0.25, "n^-1/2 (printed)": -0.5}
-print(f"scale={scale}, seeds={seeds}; Ex. 3.1: n={n}, d={d}, P={P}, sigma={sigma}; Ex. 3.2: n in {n_scan}; numpy float64 on the CPU")
+print(f"Ex. 3.1: n={n}, d={d}, P={P}, sigma={sigma}; Ex. 3.2: n in {n_scan}; numpy float64 on the CPU")
 
 # %% [markdown]
 # ## Example 3.1 in the theorem's regime: exact solutions
@@ -99,19 +118,27 @@ print(f"scale={scale}, seeds={seeds}; Ex. 3.1: n={n}, d={d}, P={P}, sigma={sigma
 # solution is $\parallel u$). $w_{\max}$ comes from Clarabel plus an exact KKT polish. Test errors are measured on
 # `test_samples` fresh draws per seed; we also print the closed form
 # $\Phi(-\sqrt P\langle w,u\rangle/(\sigma\|\Pi_u^\perp w\|))$ (derived here) as a cross-check.
+#
+# The noise condition is a configuration assertion, and Assumption 3.1, $w_{\rm uniform}\parallel u$ and its test
+# error 0 hold by construction (noise orthogonal to $u$): sanity checks. Only $w_{\max}$'s error is evidence
+# (claim, part `example-3.1`).
 
 # %%
 ex31 = examples.Example31(d=d, P=P, sigma=sigma, u_norm=u_norm)
 sol31 = examples.solve_example31(ex31, seeds, n, test_samples)
-cos_u = cao2023.cosine(sol31.w_uniform, ex31.u)
+cos_u = stats.cosine(sol31.w_uniform, ex31.u)
 print("test error of w_uniform per seed:", sol31.error_uniform.tolist())
 print("test error of w_max per seed:    ", np.array2string(sol31.error_max, precision=4))
 print("closed form, w_max:              ", np.array2string(ex31.test_error(sol31.w_max), precision=4))
-verdict.check("sigma / (20 ||u|| sqrt(P d)) (Theorem 3.3's noise condition)", sigma / (20 * u_norm * np.sqrt(P * d)), ">=", 1)
-verdict.check("max over seeds of |<w_uniform, y_i x_i^(p)> - 1| (Assumption 3.1)", sol31.uniform_residual.max(), "<=", 1e-10)
-verdict.check("max over seeds of 1 - cos(w_uniform, u)", np.max(1 - cos_u), "<=", 1e-10)
-verdict.check(f"max over seeds of the test error of w_uniform ({test_samples} fresh samples)", sol31.error_uniform.max(), "<=", 0)
-verdict.check("min over seeds of the test error of w_max (Theta(1): at least half of chance)", sol31.error_max.min(), ">=", 0.25)
+verdict.check("sigma / (20 ||u|| sqrt(P d)) (Theorem 3.3's noise condition)", sigma / (20 * u_norm * np.sqrt(P * d)), ">=", 1,
+              kind="sanity")
+verdict.check("max over seeds of |<w_uniform, y_i x_i^(p)> - 1| (Assumption 3.1)", sol31.uniform_residual, "<=", 1e-10,
+              kind="sanity", aggregate="max")
+verdict.check("max over seeds of 1 - cos(w_uniform, u)", 1 - cos_u, "<=", 1e-10, kind="sanity", aggregate="max")
+verdict.check(f"max over seeds of the test error of w_uniform ({test_samples} fresh samples)", sol31.error_uniform, "<=", 0,
+              kind="sanity", aggregate="max")
+verdict.check("min over seeds of the test error of w_max (Theta(1): at least half of chance)", sol31.error_max, ">=", 0.25,
+              kind="claim", part="example-3.1", aggregate="min")
 verdict.measure("Ex 3.1: max over seeds of |sampled - closed-form test error| of w_max", np.abs(sol31.error_max - ex31.test_error(sol31.w_max)).max())
 
 # %% [markdown]
@@ -136,7 +163,7 @@ ax.axvline(20 * u_norm * np.sqrt(P * d), color="grey", ls=":", label=r"Theorem 3
 ax.set(xscale="log", xlabel=r"noise level $\sigma$", ylabel="test error", ylim=(-0.02, 0.55),
        title=f"Example 3.1: n={n}, d={d}, P={P}, {len(seeds)} seeds")
 ax.legend()
-figures.save(fig, "example31-sigma-scan", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "example31-sigma-scan")
 plt.show()
 
 # %% [markdown]
@@ -147,6 +174,9 @@ plt.show()
 # $\kappa=\lambda_{\min}/\lambda_{\max}^{3/2}$, which is orders of magnitude smaller at the theorem's $\sigma$
 # (measured below). So we run the claim's GD in a well-conditioned variant, $\sigma=$`sigma_gd` (where $w_{\max}$ still
 # fails), and run the same GD at $\sigma=$`sigma` to measure how far it gets.
+#
+# Claim, part `gd-example-3.1`: BN-GD's $D_{\rm patch}$, direction and test error at $\sigma=$`sigma_gd`; control (same
+# part): $w_{\max}$'s error there, which must stay high for the variant to discriminate.
 
 # %%
 gd_runs = {}
@@ -155,17 +185,21 @@ for s in (sigma_gd, sigma):
     X, y = ex.training_sets(seeds, n)
     run = cao2023.train(X, y, examples.initial_weights(seeds, n, d, gd_w0_scale), lr=gd_lr, steps=gd_steps, batchnorm=True)
     eig = np.stack([np.linalg.eigvalsh(x.reshape(-1, d).T @ x.reshape(-1, d) / (n * P)) for x in X])  # Sigma is full rank here
-    gd_runs[s] = {"run": run, "ex": ex, "kappa": eig[:, 0] / eig[:, -1] ** 1.5, "cos": cao2023.cosine(run.final_w, ex.u),
+    gd_runs[s] = {"run": run, "ex": ex, "kappa": eig[:, 0] / eig[:, -1] ** 1.5, "cos": stats.cosine(run.final_w, ex.u),
                   "error": ex.sampled_test_error(run.final_w, seeds, n, test_samples)}
     print(f"sigma={s}: D_patch(T) {np.array2string(run.discrepancy[-1], precision=3)}, cos(w,u) {np.array2string(gd_runs[s]['cos'], precision=6)}, "
           f"test error {gd_runs[s]['error'].tolist()}, kappa {gd_runs[s]['kappa'].mean():.3g}")
 
 good, stiff = gd_runs[sigma_gd], gd_runs[sigma]
-verdict.check(f"sigma={sigma_gd}: max over seeds of D_patch,BN(T)", good["run"].discrepancy[-1].max(), "<=", 1e-15)
-verdict.check(f"sigma={sigma_gd}: min over seeds of cos(w_BN(T), u)", good["cos"].min(), ">=", 0.9999)
-verdict.check(f"sigma={sigma_gd}: max over seeds of the test error of w_BN(T)", good["error"].max(), "<=", 1e-3)
+verdict.check(f"sigma={sigma_gd}: max over seeds of D_patch,BN(T)", good["run"].discrepancy[-1], "<=", 1e-15,
+              kind="claim", part="gd-example-3.1", aggregate="max")
+verdict.check(f"sigma={sigma_gd}: min over seeds of cos(w_BN(T), u)", good["cos"], ">=", 0.9999,
+              kind="claim", part="gd-example-3.1", aggregate="min")
+verdict.check(f"sigma={sigma_gd}: max over seeds of the test error of w_BN(T)", good["error"], "<=", 1e-3,
+              kind="claim", part="gd-example-3.1", aggregate="max")
 max_margin_gd = scan31.get(sigma_gd) or examples.solve_example31(good["ex"], seeds, n, test_samples)
-verdict.check(f"sigma={sigma_gd}: min over seeds of the test error of w_max", max_margin_gd.error_max.min(), ">=", 0.3)
+verdict.check(f"sigma={sigma_gd}: min over seeds of the test error of w_max", max_margin_gd.error_max, ">=", 0.3,
+              kind="control", part="gd-example-3.1", aggregate="min")
 verdict.measure(f"sigma={sigma}: min over seeds of D_patch,BN(T) (same GD, not converged)", stiff["run"].discrepancy[-1].min())
 verdict.measure(f"sigma={sigma}: min over seeds of the test error of w_BN(T)", stiff["error"].min())
 verdict.measure(f"sigma={sigma}: max over seeds of cos(w_BN(T), u)", stiff["cos"].max())
@@ -201,24 +235,36 @@ for m in n_scan:
 # large enough), so we judge it at the largest $n$ run, and report from which $n$ on it holds, plus the local
 # exponent $-\Delta\log\mathrm{err}/\Delta\log n$ between the two largest $n$: the bound can only hold
 # asymptotically if the error falls faster than $n^{-10}$, i.e. the exponent exceeds 10.
+#
+# All are claim checks of part `example-3.2` (per seed: the worst case over $n$, then over seeds), except the
+# $n^{-10}$ bound under the printed $\alpha=n^{-1/2}$, an erratum check (the proof's $\alpha=n^{-1/4}$ is the claim):
+# it is reported and decides nothing. At the paper scale's scan ($n\in\{20,\dots,100\}$) the $n^{-10}$ bound under the
+# proof's $\alpha$ holds on every seed only from $n\ge80$ on and fails at $n\le60$: Theorem 3.4's "$n$ large
+# enough" hides an unstated $n_0$ (a deviation below gives the value this run measured).
 
 # %%
 n_top = max(n_scan)
+n_from = {}
 for name in ALPHAS:
     log10_u = np.array([scan32[m, name][1].error_uniform.log10_total for m in n_scan])  # (n, seeds)
     log10_max = np.array([scan32[m, name][1].error_max.log10_total for m in n_scan])
     lower = np.log10(1 / (4 * np.array(n_scan, float) ** 0.75))[:, None]
-    verdict.check(f"alpha={name}: min over n, seeds of log10 err(w_max) - log10 1/(4n^3/4)", (log10_max - lower).min(), ">=", 0)
-    verdict.check(f"alpha={name}: max over n, seeds of log10 err(w_uniform) - log10 err(w_max)", (log10_u - log10_max).max(), "<=", -np.log10(5))
+    verdict.check(f"alpha={name}: min over n, seeds of log10 err(w_max) - log10 1/(4n^3/4)", (log10_max - lower).min(axis=0), ">=", 0,
+                  kind="claim", part="example-3.2", aggregate="min")
+    verdict.check(f"alpha={name}: max over n, seeds of log10 err(w_uniform) - log10 err(w_max)", (log10_u - log10_max).max(axis=0), "<=", -np.log10(5),
+                  kind="claim", part="example-3.2", aggregate="max")
     margin_to_bound = log10_u + 10 * np.log10(np.array(n_scan, float))[:, None]  # <= 0 iff err <= n^-10
+    proof_alpha = name.startswith("n^-1/4")
     verdict.check(f"alpha={name}: n={n_top}: max over seeds of log10 err(w_uniform) + 10 log10 n (Theorem 3.4: <= 0)",
-                  margin_to_bound[-1].max(), "<=", 0, essential=name.startswith("n^-1/4"))
+                  margin_to_bound[-1], "<=", 0, kind="claim" if proof_alpha else "erratum",
+                  part="example-3.2" if proof_alpha else None, aggregate="max")
     holds = (margin_to_bound <= 0).all(axis=1)  # per n, on every seed
     k = len(n_scan)
     while k > 0 and holds[k - 1]:
         k -= 1
+    n_from[name] = n_scan[k] if k < len(n_scan) else 0
     verdict.measure(f"alpha={name}: smallest n of the scan from which err(w_uniform) <= n^-10 holds on every seed (0: none)",
-                    n_scan[k] if k < len(n_scan) else 0)
+                    n_from[name])
     if len(n_scan) >= 2:
         exponent = -(log10_u[-1] - log10_u[-2]).mean() / (np.log10(n_scan[-1]) - np.log10(n_scan[-2]))
         verdict.measure(f"alpha={name}: local exponent -dlog err(w_uniform)/dlog n at n={n_scan[-2]}..{n_top}", exponent)
@@ -257,7 +303,7 @@ for ax, name in zip(axes, ALPHAS):
     ax.set(xlabel="n (training samples)", title=rf"Example 3.2, $\alpha=${name}")
 axes[0].set_ylabel(r"$\log_{10}$ test error (exact)")
 axes[0].legend()
-figures.save(fig, "example32-n-scan", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "example32-n-scan")
 plt.show()
 
 # %% [markdown]
@@ -266,7 +312,7 @@ plt.show()
 # BN-GD only moves $w$ inside $X$ (the span of the training patches, $n+2$ dimensions here: every signal patch is
 # $\pm u$ or $\pm v$). We run it exactly in an orthonormal basis of $X$ (the same trajectory, in $n+2$ instead of
 # $d$ dimensions) and compare $P_Xw$ with $w_{\rm uniform}$. The initial component in $X^\perp$ never moves; it adds
-# test noise, so the unprojected $w$ is reported too.
+# test noise, so the unprojected $w$ is reported too. Claim, part `gd-example-3.2`.
 
 # %%
 ex_gd = examples.Example32.paper(n_gd, n_gd**-0.25)
@@ -282,9 +328,12 @@ err_X, err_uniform, err_full = (ex_gd.test_error(w).total for w in (w_X, w_unifo
 print(f"span dimension {Q.shape[-1]} (n + 2 = {n_gd + 2}); D_patch(T) {np.array2string(run32.discrepancy[-1], precision=3)}")
 print("err(P_X w_BN):", np.array2string(err_X, precision=4), " err(w_uniform):", np.array2string(err_uniform, precision=4),
       " err(unprojected w_BN):", np.array2string(err_full, precision=4))
-verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of D_patch,BN(T)", run32.discrepancy[-1].max(), "<=", 1e-15)
-verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of 1 - cos(P_X w_BN(T), w_uniform)", np.max(1 - cao2023.cosine(w_X, w_uniform)), "<=", 1e-8)
-verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of |err(P_X w_BN) / err(w_uniform) - 1|", np.abs(err_X / err_uniform - 1).max(), "<=", 0.01)
+verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of D_patch,BN(T)", run32.discrepancy[-1], "<=", 1e-15,
+              kind="claim", part="gd-example-3.2", aggregate="max")
+verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of 1 - cos(P_X w_BN(T), w_uniform)", 1 - stats.cosine(w_X, w_uniform), "<=", 1e-8,
+              kind="claim", part="gd-example-3.2", aggregate="max")
+verdict.check(f"Ex 3.2 GD (n={n_gd}): max over seeds of |err(P_X w_BN) / err(w_uniform) - 1|", np.abs(err_X / err_uniform - 1), "<=", 0.01,
+              kind="claim", part="gd-example-3.2", aggregate="max")
 verdict.measure(f"Ex 3.2 GD (n={n_gd}): min over seeds of the test error of the unprojected w_BN(T)", err_full.min())
 
 # %% [markdown]
@@ -299,7 +348,7 @@ for label, run in [(rf"Ex. 3.1, $\sigma$={sigma_gd}", good["run"]), (rf"Ex. 3.1,
     ax.fill_between(steps_axis, run.discrepancy[1:].min(axis=1), run.discrepancy[1:].max(axis=1), alpha=0.2, color=ax.lines[-1].get_color())
 ax.set(xlabel="step t", ylabel=r"$D_{\rm patch}(w_t)$", title="BN-GD on the examples (line: first seed; band: all seeds)")
 ax.legend()
-figures.save(fig, "examples-gd", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "examples-gd")
 plt.show()
 
 # %% [markdown]
@@ -308,8 +357,13 @@ plt.show()
 # %%
 verdict.deviation(
     "Example 3.2's alpha is inconsistent in the paper: n^-1/2 as printed in the example and in the w_max part "
-    "of the proof [p.53], n^-1/4 in the w_uniform part [p.52]. Both are run; the n^-10 bound is an essential "
-    "check under the proof's n^-1/4 and a non-essential one under the printed n^-1/2."
+    "of the proof [p.53], n^-1/4 in the w_uniform part [p.52]. Both are run; the n^-10 bound is a claim "
+    "check under the proof's n^-1/4 and an erratum check under the printed n^-1/2."
+)
+verdict.deviation(
+    "Theorem 3.4's n^-10 bound for w_uniform is asymptotic with an unstated n0: under the proof's alpha it holds "
+    f"on every seed only from n = {n_from['n^-1/4 (proof)']} of the scan {n_scan} on (0: at no n of the scan); at the "
+    "paper scale's scan it holds from n >= 80 and fails at n <= 60. It is judged at the largest n run."
 )
 verdict.deviation(
     "Theorem 3.4's high-probability event includes 'the training set contains weak examples'; training sets "
@@ -337,5 +391,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

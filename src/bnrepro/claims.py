@@ -340,7 +340,8 @@ class Verdict:
         """Record the dataset actually used (a `bnrepro.data.real.Dataset`); a substitution is a stand-in."""
         self.dataset = dataset.provenance()
         if self.dataset["substituted"]:
-            self.stand_in(f"dataset: {self.dataset['used']} instead of {self.dataset['requested']} ({self.dataset['reason']})")
+            self.stand_in(f"dataset: {self.dataset['used']} instead of {self.dataset['requested']}, which could not be had "
+                          "here (the verdict's dataset.reason says why)")
 
     def figure(self, fig, name: str, **options) -> list[Path]:
         """Save `fig` into this claim's figure folder and list it in the verdict (see `bnrepro.figures.save`)."""

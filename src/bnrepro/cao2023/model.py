@@ -29,12 +29,11 @@ __all__ = [
     "MaxMargin",
     "Trajectory",
     "bn_gradients",
-    "cosine",
+    "crossing_slope",
     "discrepancy",
     "first_step_below",
     "linear_gradients",
     "logistic_loss",
-    "loglog_slope",
     "margin_discrepancy",
     "max_margin",
     "min_norm_interpolator",
@@ -328,19 +327,15 @@ def max_margin(X, y, *, active_tol: float = 1e-4) -> MaxMargin:
     return MaxMargin(np.stack(ws), support, support.sum(axis=-1))
 
 
-def cosine(a, b):
-    """Cosine similarity along the last axis."""
-    return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
-
-
 def first_step_below(D, level):
     """First step t with D[t] <= level, per seed (-1 where it never gets there)."""
     below = D <= level
     return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
-def loglog_slope(D, upper, lower):
-    """Slope of log D against log t between the first crossings of `upper` and `lower`."""
+def crossing_slope(D, upper, lower):
+    """Slope of log D against log t between the first crossings of `upper` and `lower`, per seed: a chord
+    between two level crossings (not the least-squares `bnrepro.stats.loglog_slope`)."""
     t_hi, t_lo = first_step_below(D, upper), first_step_below(D, lower)
     if (t_hi < 1).any() or (t_lo < 1).any():
         return np.full(D.shape[1], np.nan)
