@@ -4,6 +4,7 @@ prediction and the batched single-neuron SGD."""
 import numpy as np
 import pytest
 
+from bnrepro import stats
 from bnrepro.luo2019 import decomposition as dec
 from bnrepro.luo2019 import neuron
 
@@ -63,9 +64,11 @@ def test_zeta_linear_closed_form():
     assert got == pytest.approx(0.5 + (kappa - 1) / 8, rel=1e-12)
 
 
-def test_loglog_slope_exact_power():
+def test_shared_loglog_slope_per_seed_rows():
+    # the pn-gamma-decay notebook takes one slope per seed from Delta of shape (S, len(M))
     m = np.array([8.0, 16, 32, 64])
-    assert dec.loglog_slope(m, 3 / m) == pytest.approx(-1.0, abs=1e-12)
+    slopes = stats.loglog_slope(m, np.stack([3 / m, 0.5 / m**2]))
+    np.testing.assert_allclose(slopes, [-1.0, -2.0], rtol=0, atol=1e-12)
 
 
 def test_batch_stream_is_epochs_of_permutations():
@@ -117,3 +120,21 @@ def test_bn_prediction_uses_training_population_statistics(data):
     np.testing.assert_allclose(out[0], expected, rtol=1e-12)
     z_wn = run.gamma[1] * data.x_test[1] @ run.w[1] / np.linalg.norm(run.w[1]) + run.beta[1]
     np.testing.assert_allclose(out[1], np.maximum(z_wn, 0), rtol=1e-12)
+
+
+def test_lr_grid_models_share_their_seed_start():
+    # model (i, s) of the sweep starts from seed s whatever its learning rate; BN rows only grow (scale invariance)
+    from bnrepro.luo2019 import mlp
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 5)).astype(np.float32)
+    y = rng.integers(0, 10, 40)
+    out = mlp.train_lr_grid(x, y, x[:10], y[:10], "batch", "learnable", seeds=[0, 1], lr_grid=[0.01, 1.0], width=8,
+                            epochs=2, batch_size=8)
+    assert out["rows"].shape == (3, 2, 2, 8) and out["loss"].shape == out["acc"].shape == (2, 2)
+    assert out["net"].models == 4
+    np.testing.assert_array_equal(out["rows"][0, 0], out["rows"][0, 1])  # same start per seed
+    assert not np.array_equal(out["rows"][0, 0, 0], out["rows"][0, 0, 1])  # different seeds differ
+    growth = out["rows"][-1] / out["rows"][0]
+    assert (growth >= 1 - 1e-5).all()
+    assert growth[1].max() > growth[0].max()  # the larger step grows the norm more

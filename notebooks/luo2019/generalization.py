@@ -32,11 +32,22 @@
 # and BN. All students at once in torch float64, with identical mini-batch sequences per (seed, $\alpha$), so the
 # comparisons are paired. $\varepsilon_{\rm gen}$ = MSE against the noise-free teacher on fresh test inputs.
 #
-# **Reproduced if,** at every $\alpha\ge1$: mean $\varepsilon_{\rm gen}$(BN) < WN and (WN+GD) < WN, each with paired
-# wins on at least 75% of seeds (6 of 8), and the explicit gamma decay's gain over WN is at least half of BN's.
+# **Checks** (verdict version 2; thresholds unchanged from version 1), at every $\alpha\ge1$, all on paired per-seed
+# values:
+# - *claim, part `bn-beats-wn`*: mean of the paired differences $\varepsilon_{\rm gen}$(BN) − WN below 0 (t interval), and
+#   the fraction of seeds where BN wins at least 75% (6 of 8; exact binomial interval);
+# - *claim, part `gd-beats-wn`*: the same for WN + gamma decay against WN;
+# - *claim, part `gd-half-of-bn`*: the explicit gamma decay's gain over WN is at least half of BN's, as the mean over
+#   seeds of the per-seed $(\varepsilon_{WN}-\varepsilon_{WN+GD})-\tfrac12(\varepsilon_{WN}-\varepsilon_{BN})\ge0$ (version 1: on the
+#   seed means).
+#
+# A fraction $\ge0.75$ decided on an exact 95% interval needs more than 8 seeds: even 8 wins of 8 give $[0.63, 1]$, so
+# the win-fraction checks can be `undecided` at best with this seed count (a finding of version 2, not changed here).
 
 # %% tags=["parameters"]
+claim_id = "luo2019/generalization"
 scale = "paper"
+seed_offset = 0
 seeds = [0, 1, 2, 3, 4, 5, 6, 7]
 threads = 1
 d = 100
@@ -48,8 +59,6 @@ lr = 0.02
 w0_scale = 1.0
 test_samples = 5000
 min_win_fraction = 0.75
-out_dir = "figures/luo2019/generalization"
-verdict_path = "results/claims/luo2019-generalization.json"
 
 # %%
 import time
@@ -58,13 +67,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import claims  # isort: skip
-from bnrepro import figures, runtime
+from bnrepro import claims
 from bnrepro.luo2019 import neuron
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="luo2019/generalization",
+verdict = claims.open(
+    claim_id,
     statement=(
         "Abstract-level claim checked through a derived formulation (the paper's body and its statistical-"
         "mechanics analysis could not be read): in a teacher-student ReLU perceptron, BN and weight normalization "
@@ -72,12 +79,18 @@ verdict = claims.Verdict(
         "alpha >= 1, with paired wins over seeds, and the explicit gamma decay accounts for at least half of BN's gain."
     ),
     source="Abstract (generalization via statistical mechanics; BN = PN + gamma decay); analysis details [U]",
-    scale=scale,
-    seeds=seeds,
+    evidence="abstract",
+    stand_ins=[
+        "method: SGD simulation of a teacher-student ReLU perceptron at finite d instead of the paper's "
+        "statistical-mechanics analysis (spec D4, ours)",
+        "data: teacher y = relu(w*^T x / sqrt d) + 0.5 eps, x ~ N(0, I_d), nested training sets P = alpha d (spec D4, ours)",
+        "explicit gamma decay: zeta from each mini-batch as in our derivation (luo2019/pn-gamma-decay), stop-gradient",
+        "generalization error: MSE against the noise-free teacher on fresh inputs (ours)",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 sizes = [round(a * d) for a in alphas]
-print(f"scale={scale}, seeds={seeds}, d={d}, alpha={alphas} (P={sizes}), M={batch_size}, {epochs} epochs, lr={lr}; "
-      f"torch float64 on {rt.device}")
+print(f"d={d}, alpha={alphas} (P={sizes}), M={batch_size}, {epochs} epochs, lr={lr}; torch float64 on {verdict.device}")
 
 # %% [markdown]
 # ## Train all students (variants x alpha x seeds in one batched run)
@@ -93,7 +106,7 @@ p_model = np.array(sizes)[grid[:, 1]]
 steps_model = np.ceil(epochs * p_model / batch_size).astype(int)
 started = time.perf_counter()
 run = neuron.train(data, np.array(kinds)[grid[:, 0]], grid[:, 2], p_model, np.full(len(grid), batch_size), steps_model,
-                   lr=lr, w0_scale=w0_scale, device=rt.device)
+                   lr=lr, w0_scale=w0_scale, device=verdict.device)
 verdict.timing("SGD, all models", time.perf_counter() - started)
 shape = (len(kinds), len(alphas), len(seeds))
 err = neuron.test_error(data, run).reshape(shape)  # (kind, alpha, seed)
@@ -108,30 +121,40 @@ for a, alpha in enumerate(alphas):
 # %% [markdown]
 # ## Checks at every $\alpha\ge1$
 #
-# - Mean $\varepsilon_{\rm gen}$ lower than WN's, for BN and for WN+GD (essential).
-# - Paired wins (same data, same initialization, same mini-batches) on at least `min_win_fraction` of the seeds:
-#   with 8 seeds, 6 wins has a one-sided sign-test p of 0.14 for a single comparison, so together with the mean it
-#   asks for a consistent effect rather than a significant one (spec D4's criterion).
-# - Gamma decay explains BN's regularisation: $(\varepsilon_{WN}-\varepsilon_{WN+GD})\ge\tfrac12(\varepsilon_{WN}-\varepsilon_{BN})$
-#   on the means (the spec's 50%).
+# - Part `bn-beats-wn` and part `gd-beats-wn` (claim): the mean paired difference of $\varepsilon_{\rm gen}$ against WN
+#   below 0, decided on its t interval over the seeds (version 1 compared the two means, without an interval).
+# - The same parts (claim): paired wins (same data, same initialization, same mini-batches) on at least
+#   `min_win_fraction` of the seeds, as a fraction of per-seed wins with its exact binomial interval. Version 1
+#   counted wins against 6 of 8: with 8 seeds, 6 wins has a one-sided sign-test p of 0.14 for a single comparison,
+#   so together with the mean it asked for a consistent effect rather than a significant one (spec D4's
+#   criterion); decided on an interval, a 0.75 fraction cannot be certified by 8 seeds.
+# - Part `gd-half-of-bn` (claim): gamma decay explains BN's regularisation,
+#   $(\varepsilon_{WN}-\varepsilon_{WN+GD})\ge\tfrac12(\varepsilon_{WN}-\varepsilon_{BN})$ (the spec's 50%), as the mean of the per-seed
+#   values with its t interval (version 1: on the means). One-sided as in version 1: WN + gamma decay doing much
+#   *better* than BN also passes it, although BN = PN + gamma decay would have them close; left for the claim's
+#   redesign issue.
 # $\alpha=0.5$ is reported, not checked (spec D4).
 
 # %%
-need = int(np.ceil(min_win_fraction * len(seeds)))
-wins_bn = (err[K["bn"]] < err[K["wn"]]).sum(1)
-wins_gd = (err[K["wn+gd"]] < err[K["wn"]]).sum(1)
+wins_bn = err[K["bn"]] < err[K["wn"]]  # (alpha, seed)
+wins_gd = err[K["wn+gd"]] < err[K["wn"]]
 for a, alpha in enumerate(alphas):
-    e_wn, e_bn, e_gd = (err[K[k], a].mean() for k in ("wn", "bn", "wn+gd"))
-    print(f"alpha={alpha}: paired wins over WN: BN {wins_bn[a]}/{len(seeds)}, WN+GD {wins_gd[a]}/{len(seeds)}")
+    e_wn, e_bn, e_gd = (err[K[k], a] for k in ("wn", "bn", "wn+gd"))  # per seed
+    print(f"alpha={alpha}: paired wins over WN: BN {wins_bn[a].sum()}/{len(seeds)}, WN+GD {wins_gd[a].sum()}/{len(seeds)}")
     if alpha < 1:
-        verdict.measure(f"alpha={alpha}: paired wins BN over WN", wins_bn[a])
-        verdict.measure(f"alpha={alpha}: paired wins WN+GD over WN", wins_gd[a])
+        verdict.measure(f"alpha={alpha}: paired wins BN over WN", wins_bn[a].sum())
+        verdict.measure(f"alpha={alpha}: paired wins WN+GD over WN", wins_gd[a].sum())
         continue
-    verdict.check(f"alpha={alpha}: mean eps_gen(BN) - eps_gen(WN)", e_bn - e_wn, "<", 0)
-    verdict.check(f"alpha={alpha}: mean eps_gen(WN+GD) - eps_gen(WN)", e_gd - e_wn, "<", 0)
-    verdict.check(f"alpha={alpha}: paired wins BN over WN (of {len(seeds)})", wins_bn[a], ">=", need)
-    verdict.check(f"alpha={alpha}: paired wins WN+GD over WN (of {len(seeds)})", wins_gd[a], ">=", need)
-    verdict.check(f"alpha={alpha}: (eps_WN - eps_WN+GD) - 0.5 (eps_WN - eps_BN)", (e_wn - e_gd) - 0.5 * (e_wn - e_bn), ">=", 0)
+    verdict.check(f"alpha={alpha}: mean eps_gen(BN) - eps_gen(WN)", e_bn - e_wn, "<", 0,
+                  kind="claim", part="bn-beats-wn", aggregate="mean")
+    verdict.check(f"alpha={alpha}: mean eps_gen(WN+GD) - eps_gen(WN)", e_gd - e_wn, "<", 0,
+                  kind="claim", part="gd-beats-wn", aggregate="mean")
+    verdict.check(f"alpha={alpha}: fraction of seeds where BN beats WN", wins_bn[a], ">=", min_win_fraction,
+                  kind="claim", part="bn-beats-wn", aggregate="fraction")
+    verdict.check(f"alpha={alpha}: fraction of seeds where WN+GD beats WN", wins_gd[a], ">=", min_win_fraction,
+                  kind="claim", part="gd-beats-wn", aggregate="fraction")
+    verdict.check(f"alpha={alpha}: mean (eps_WN - eps_WN+GD) - 0.5 (eps_WN - eps_BN)", (e_wn - e_gd) - 0.5 * (e_wn - e_bn),
+                  ">=", 0, kind="claim", part="gd-half-of-bn", aggregate="mean")
 
 # %% [markdown]
 # ## Figure: generalization error against the sample ratio $\alpha$
@@ -156,7 +179,7 @@ ax.legend()
 ax_g.set_xscale("log", base=2)
 ax_g.set(xlabel=r"sample ratio $\alpha$", ylabel=r"final $\gamma$ (seed mean)", title="learned scale")
 ax_g.legend()
-figures.save(fig, "generalization-vs-alpha", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "generalization-vs-alpha")
 plt.show()
 
 # %% [markdown]
@@ -185,5 +208,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

@@ -35,12 +35,20 @@
 # student $w=w^*+N(0,I)$; $(\gamma^*,\beta^*)$ minimise $L_{PN}$ (Nelder-Mead); $\Delta(M)$ by **paired**
 # Monte Carlo (BN and PN loss on the same samples) for several activations $g$ and seeds.
 #
-# **Reproduced if,** for every activation and seed: $\Delta>0$ at every $M$; the log-log slope of $\Delta$ in
-# $M$ lies in $[-1.15,-0.85]$; and $M\Delta/\gamma^{*2}$ (pooled over $M$) is within ±10% of $\zeta M$ for the
-# smooth activations (±20% for ReLU, whose kink the smooth expansion misses).
+# **Checks** (verdict version 2; thresholds unchanged from version 1). Every check is a worst case over the seeds
+# (`aggregate="min"`/`"max"` of the per-seed values: no interval), as version 1's "for every seed" asked:
+# - *regime*: the comparison point is PN-stationary ($|\nabla L_{PN}|\le10^{-5}$ for every activation and seed);
+# - *claim, part `decay-1-over-M`*: for every activation and seed, $\Delta>0$ at every $M$ and the log-log slope of
+#   $\Delta$ in $M$ lies in $[-1.15,-0.85]$ (the abstract's gamma decay, $\zeta=O(1/M)$);
+# - *claim, part `second-order-size`*: $M\Delta/\gamma^{*2}$ (pooled over $M$) is within ±10% of $\zeta M$ for the
+#   smooth activations (±20% for ReLU, whose kink the smooth expansion misses), on every seed;
+# - *claim, part `size-at-every-M`*: the same at every single $M$ up to three Monte Carlo standard errors (version 1
+#   reported it as non-essential; it is evidence about the derived prediction, so it is now its own part).
 
 # %% tags=["parameters"]
+claim_id = "luo2019/pn-gamma-decay"
 scale = "paper"
+seed_offset = 0
 seeds = [0, 1, 2, 3]
 threads = 2
 n = 20000
@@ -52,8 +60,6 @@ batch_sizes = [8, 16, 32, 64, 128]
 draws = 1000000
 tolerance_smooth = 0.1
 tolerance_relu = 0.2
-out_dir = "figures/luo2019/pn-gamma-decay"
-verdict_path = "results/claims/luo2019-pn-gamma-decay.json"
 
 # %%
 import time
@@ -62,13 +68,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import claims  # isort: skip
-from bnrepro import figures, runtime
+from bnrepro import claims
+from bnrepro import stats
 from bnrepro.luo2019 import decomposition as dec
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="luo2019/pn-gamma-decay",
+verdict = claims.open(
+    claim_id,
     statement=(
         "Abstract-level claim checked through a derived formulation (the paper's body, and so its exact "
         "decomposition formula, could not be read): for a single BN neuron at a PN-stationary (gamma, beta), "
@@ -76,12 +81,18 @@ verdict = claims.Verdict(
         "zeta = O(1/M), matching the second-order prediction zeta*M = mean(l'')/2 + (kappa-1)/8 mean(l'' u^2)."
     ),
     source="Abstract; Eq. (1) (verified); decomposition formula recollected [U], derived independently [D]",
-    scale=scale,
-    seeds=seeds,
+    evidence="abstract",
+    stand_ins=[
+        "decomposition: our second-order derivation Delta(M) ~ zeta*gamma^2 with zeta*M = mean(l'')/2 + "
+        "(kappa-1)/8 mean(l'' u^2), at a PN-stationary (gamma, beta) (the paper's formula is a recollection)",
+        "data: teacher-student Gaussian population x ~ N(0.5, I_d), P samples (spec D1, ours)",
+        "expectation over batches: paired Monte Carlo of batches drawn without replacement",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 tol = {a: (tolerance_relu if a == "relu" else tolerance_smooth) for a in activations}
 m_arr = np.array(batch_sizes, float)
-print(f"scale={scale}, seeds={seeds}, P={n}, d={d}, M={batch_sizes}, ~{draws} sample-draws per (seed, M); numpy float64")
+print(f"P={n}, d={d}, M={batch_sizes}, ~{draws} sample-draws per (seed, M); numpy float64")
 
 # %% [markdown]
 # ## Fit the PN optimum and measure $\Delta(M)$ (paired Monte Carlo)
@@ -103,50 +114,59 @@ for act in activations:
     wts = 1 / ratio_err**2
     pooled = (ratio * wts).sum(1) / wts.sum(1)
     results[act] = {"gamma": gamma, "beta": beta, "grad": grad, "zeta_m": zeta_m, "delta": delta, "err": err, "ratio": ratio,
-                        "ratio_err": ratio_err, "pooled": pooled, "slope": dec.loglog_slope(m_arr, delta)}
+                        "ratio_err": ratio_err, "pooled": pooled, "slope": stats.loglog_slope(m_arr, delta)}
     print(f"{act:8s} gamma*={np.array2string(gamma, precision=3)} zeta*M={np.array2string(zeta_m, precision=3)} "
           f"pooled measured/predicted={np.array2string(pooled, precision=3)}")
 verdict.timing("fit and paired Monte Carlo, all activations", time.perf_counter() - started)
 
 # %% [markdown]
-# ## Check 0: the comparison point is PN-stationary
+# ## Regime: the comparison point is PN-stationary
 #
 # The prediction holds only where $\partial L_{PN}/\partial(\gamma,\beta)=0$: otherwise first-order terms of size
 # $|\nabla L_{PN}|\cdot O(\gamma/M)$ appear. $\zeta M\gamma^{*2}$ is of order $10^{-3}$–$10^{-2}$ here, so a
-# gradient below $10^{-5}$ keeps that contamination under about 1% of the effect.
+# gradient below $10^{-5}$ keeps that contamination under about 1% of the effect. A precondition of the
+# measurement (the optimizer reached the point the derivation is about), not evidence: a `regime` check, the worst
+# case over every (activation, seed).
 
 # %%
 verdict.check("max over activations and seeds of |grad L_PN(gamma*, beta*)|",
-              max(r["grad"].max() for r in results.values()), "<=", 1e-5)
+              np.concatenate([r["grad"] for r in results.values()]), "<=", 1e-5, kind="regime", aggregate="max")
 
 # %% [markdown]
-# ## Check 1: $\Delta(M)>0$ and $\Delta\propto1/M$
+# ## Claim, part `decay-1-over-M`: $\Delta(M)>0$ and $\Delta\propto1/M$
 #
 # The slope window $[-1.15,-0.85]$ is the spec's: wide enough for Monte Carlo noise and $O(1/M^2)$ terms,
-# narrow enough to exclude $1/\sqrt M$ or $1/M^2$. We also report the smallest $\Delta/\text{SE}$.
+# narrow enough to exclude $1/\sqrt M$ or $1/M^2$. We also report the smallest $\Delta/\text{SE}$. Each check is
+# the worst case over the seeds of a per-seed value (the smallest $\Delta$ over $M$; the slope).
 
 # %%
 for act, r in results.items():
     print(f"{act}: Delta*1e3 per seed x M =\n{np.array2string(1e3 * r['delta'], precision=3)}")
     print(f"  log-log slopes {np.array2string(r['slope'], precision=3)}; min Delta/SE {np.min(r['delta'] / r['err']):.1f}")
-    verdict.check(f"{act}: min over seeds and M of Delta(M)", r["delta"].min(), ">", 0)
+    verdict.check(f"{act}: min over seeds and M of Delta(M)", r["delta"].min(axis=1), ">", 0,
+                  kind="claim", part="decay-1-over-M", aggregate="min")
     verdict.measure(f"{act}: min over seeds and M of Delta/SE", np.min(r["delta"] / r["err"]))
-    verdict.check(f"{act}: max over seeds of log-log slope of Delta vs M", r["slope"].max(), "<=", -0.85)
-    verdict.check(f"{act}: min over seeds of log-log slope of Delta vs M", r["slope"].min(), ">=", -1.15)
+    verdict.check(f"{act}: max over seeds of log-log slope of Delta vs M", r["slope"], "<=", -0.85,
+                  kind="claim", part="decay-1-over-M", aggregate="max")
+    verdict.check(f"{act}: min over seeds of log-log slope of Delta vs M", r["slope"], ">=", -1.15,
+                  kind="claim", part="decay-1-over-M", aggregate="min")
 
 # %% [markdown]
-# ## Check 2: the size of the gamma decay matches the second-order prediction
+# ## Claim, parts `second-order-size` and `size-at-every-M`: the size of the gamma decay matches the prediction
 #
-# Essential: $M\Delta/\gamma^{*2}$ pooled over $M$ (inverse-variance weights) against $\zeta M$, within ±10%
-# for linear and softplus $g$ and ±20% for ReLU (its $g''$ is a delta at the kink, which the smooth expansion
-# drops; the spec's pilot found ReLU 10–15% high). Non-essential: the same at every single $M$, allowing three
-# Monte Carlo standard errors on top of the tolerance (at $M=128$ one standard error is several per cent).
+# Part `second-order-size`: $M\Delta/\gamma^{*2}$ pooled over $M$ (inverse-variance weights) against $\zeta M$,
+# within ±10% for linear and softplus $g$ and ±20% for ReLU (its $g''$ is a delta at the kink, which the smooth
+# expansion drops; the spec's pilot found ReLU 10–15% high), on every seed. Part `size-at-every-M` (version 1:
+# non-essential): the same at every single $M$, allowing three Monte Carlo standard errors on top of the tolerance
+# (at $M=128$ one standard error is several per cent). Both are worst cases over the per-seed values.
 
 # %%
 for act, r in results.items():
-    verdict.check(f"{act}: max over seeds of |pooled M Delta/(gamma^2 zeta M) - 1|", np.abs(r["pooled"] - 1).max(), "<=", tol[act])
+    verdict.check(f"{act}: max over seeds of |pooled M Delta/(gamma^2 zeta M) - 1|", np.abs(r["pooled"] - 1), "<=", tol[act],
+                  kind="claim", part="second-order-size", aggregate="max")
     excess = np.abs(r["ratio"] - 1) - 3 * r["ratio_err"]
-    verdict.check(f"{act}: max over seeds and M of |M Delta/(gamma^2 zeta M) - 1| - 3 SE", excess.max(), "<=", tol[act], essential=False)
+    verdict.check(f"{act}: max over seeds and M of |M Delta/(gamma^2 zeta M) - 1| - 3 SE", excess.max(axis=1), "<=", tol[act],
+                  kind="claim", part="size-at-every-M", aggregate="max")
     for s, seed in enumerate(seeds):
         verdict.measure(f"{act}: seed {seed} zeta*M predicted", r["zeta_m"][s])
         verdict.measure(f"{act}: seed {seed} pooled M*Delta/gamma^2", r["pooled"][s] * r["zeta_m"][s])
@@ -177,7 +197,7 @@ ax_r.set_xscale("log")
 ax_r.set(xlabel="batch size M", ylabel=r"$M\Delta/(\gamma^{*2}\,\zeta M)$", title="measured / second-order prediction")
 ax_l.legend(title="g")
 ax_r.legend(title="g", loc="lower left", ncol=3)
-figures.save(fig, "bn-minus-pn-loss", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "bn-minus-pn-loss")
 plt.show()
 
 # %% [markdown]
@@ -207,5 +227,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

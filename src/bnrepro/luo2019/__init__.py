@@ -4,11 +4,13 @@ Only the abstract and Eq. (1) were available (shared/papers/luo2019.md);
 `decomposition` holds the spec's derived BN = PN + gamma-decay formulation and its
 paired Monte Carlo, `neuron` the teacher-student single-neuron students trained by
 SGD (batched over seeds, batch sizes, sample ratios and variants), `cnn` the small
-switchable-normalization CNN of the CNN claim (not star-exported: its names overlap).
+switchable-normalization CNN of the CNN claim and `mlp` the learning-rate sweep of the
+learning-rate claim (neither star-exported: their names overlap).
 """
 
 from . import cnn as cnn
 from . import decomposition as decomposition
+from . import mlp as mlp
 from . import neuron as neuron
 from .decomposition import *
 from .neuron import *

@@ -17,7 +17,8 @@ Everything is float64 numpy, batched along a leading seed axis S where it matter
 h (S, P), y (S, P). Monte Carlo batches come from random permutations of the
 population cut into consecutive blocks of M (sampling without replacement inside a
 batch); the BN and PN losses are evaluated on the same samples (paired), which
-removes the sampling noise of the data from Delta.
+removes the sampling noise of the data from Delta. The log-log slope of Delta against M
+is the shared `bnrepro.stats.loglog_slope`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ __all__ = [
     "bn_forward",
     "exact_delta",
     "fit_pn",
-    "loglog_slope",
     "paired_delta",
     "pn_forward",
     "pn_gradient",
@@ -198,11 +198,3 @@ def exact_delta(h, y, gamma, beta, m, activation):
     l_pn = _loss(pn_forward(h[None], np.array([gamma]), np.array([beta]))[0], y, activation)
     l_bn = _loss(bn_forward(h[idx][None], np.array([gamma]), np.array([beta]))[0], y[idx], activation)
     return float((l_bn - l_pn[idx]).mean())
-
-
-def loglog_slope(x, y):
-    """Least-squares slope of log y against log x along the last axis."""
-    lx = np.log(np.asarray(x, float))
-    ly = np.log(np.asarray(y, float))
-    lxc = lx - lx.mean()
-    return ((ly - ly.mean(-1, keepdims=True)) * lxc).sum(-1) / (lxc**2).sum()
