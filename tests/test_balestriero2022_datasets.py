@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from bnrepro.balestriero2022 import datasets, initialization, network
-from bnrepro.balestriero2022.network import SwitchableMLP
-from bnrepro.balestriero2022.training import sgd
+from bnrepro import nets
+from bnrepro.balestriero2022 import datasets, initialization
+from bnrepro.data import subsets
+from bnrepro.nets import SwitchableMLP, sgd
 
 
 def test_moons_are_seeded_shifted_and_split_balanced():
@@ -36,19 +37,19 @@ class _Images:  # the fields of bnrepro.data.real.Dataset that image_subset read
 
 def test_image_subset_is_balanced_flattened_and_seeded():
     ds = _Images()
-    sub = datasets.image_subset(ds, 20, 10, seed=0)
+    sub = subsets.image_subset(ds, 20, 10, seed=0)
     assert sub.x_train.shape == (60, 16) and sub.x_test.shape == (30, 16) and sub.x_train.dtype == np.float64
     assert np.bincount(sub.y_train).tolist() == [20] * 3 and np.bincount(sub.y_test).tolist() == [10] * 3
     assert sub.x_train.min() >= 0 and sub.x_train.max() <= 1  # pixels untouched by default
-    np.testing.assert_array_equal(sub.x_train, datasets.image_subset(ds, 20, 10, seed=0).x_train)
-    assert not np.array_equal(sub.x_train, datasets.image_subset(ds, 20, 10, seed=1).x_train)
-    std = datasets.image_subset(ds, 20, 10, seed=0, standardize=True)
+    np.testing.assert_array_equal(sub.x_train, subsets.image_subset(ds, 20, 10, seed=0).x_train)
+    assert not np.array_equal(sub.x_train, subsets.image_subset(ds, 20, 10, seed=1).x_train)
+    std = subsets.image_subset(ds, 20, 10, seed=0, standardize=True)
     np.testing.assert_allclose(std.x_train.mean(axis=0), 0, atol=1e-12)
     assert sub.note == ""
-    small = datasets.image_subset(ds, 101, 10, seed=0)  # more than there are: capped, and said
+    small = subsets.image_subset(ds, 101, 10, seed=0)  # more than there are: capped, and said
     assert np.bincount(small.y_train).min() == np.bincount(ds.y_train).min() and "used" in small.note
     with pytest.raises(ValueError, match="fewer than per_class"):
-        datasets.balanced_indices(ds.y_train, 101, seed=0)
+        subsets.balanced_indices(ds.y_train, 101, seed=0)
 
 
 def test_digits_are_flattened_pixels_in_unit_interval():
@@ -98,11 +99,11 @@ def test_train_initializations_records_every_epoch(shifted):
 def test_concat_models_keeps_each_model():
     a = SwitchableMLP([3, 4, 2], 2, seeds=[0, 1], bias="torch")
     b = SwitchableMLP([3, 4, 2], 1, seeds=[2])
-    c = network.concat_models([a, b])
+    c = nets.concat_models([a, b])
     x = torch.randn(5, 3, dtype=torch.float64)
     torch.testing.assert_close(c(x, "none"), torch.cat([a(x, "none"), b(x, "none")]))
     with pytest.raises(ValueError, match="share sizes"):
-        network.concat_models([a, SwitchableMLP([3, 5, 2], 1)])
+        nets.concat_models([a, SwitchableMLP([3, 5, 2], 1)])
 
 
 def test_masked_affine_stays_fixed_while_the_rest_trains():
@@ -110,11 +111,11 @@ def test_masked_affine_stays_fixed_while_the_rest_trains():
     x = torch.tensor(rng.standard_normal((120, 2)))
     y = (x[:, 0] > x[:, 1]).long()
     net = SwitchableMLP([2, 8, 8, 1], 4, seeds=[0, 1, 0, 1], affine="learnable")
-    network.mask_affine_gradients(net, [False, False, True, True])
+    nets.mask_affine_gradients(net, [False, False, True, True])
     sgd(net, x, y, mode="batch", epochs=2, batch_size=30, lr=0.1, momentum=0.9, order_seeds=[0, 1, 0, 1])
     for g, b in zip(net.gammas, net.betas):
         assert torch.equal(g[2:], torch.ones_like(g[2:])) and torch.equal(b[2:], torch.zeros_like(b[2:]))
         assert not torch.equal(g[:2], torch.ones_like(g[:2]))
     assert not torch.equal(net.weights[0][0], net.weights[0][2])  # same init, different affine -> different paths
     with pytest.raises(ValueError, match="affine='learnable'"):
-        network.mask_affine_gradients(SwitchableMLP([2, 3, 1], 1), [True])
+        nets.mask_affine_gradients(SwitchableMLP([2, 3, 1], 1), [True])

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnrepro.balestriero2022.network import SwitchableMLP
-from bnrepro.balestriero2022.training import accuracy, sgd
+from bnrepro.nets import SwitchableMLP, accuracy, sgd
 
 
 @pytest.fixture

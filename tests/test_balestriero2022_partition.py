@@ -8,7 +8,7 @@ from scipy.spatial import cKDTree
 from sklearn.datasets import make_moons
 
 from bnrepro.balestriero2022 import partition as P
-from bnrepro.balestriero2022.network import SwitchableMLP
+from bnrepro.nets import SwitchableMLP
 
 SLOPE = 0.1
 

@@ -261,7 +261,9 @@ def test_image_task_is_seeded_disjoint_and_labelled():
     ds = _Images()
     task = tasks.image_task(ds, ("c", "a"), 5, 3, 4, seed=1)
     assert task.X_train.shape == (10, 4) and task.X_val.shape == (6, 4) and task.X_test.shape == (8, 4)
-    rows = lambda X: {r.tobytes() for r in X}
+    def rows(X):
+        return {r.tobytes() for r in X}
+
     assert not rows(task.X_train) & rows(task.X_val)
     np.testing.assert_array_equal(task.y_train, np.repeat([1.0, -1.0], 5))  # +1 on the first named class
     assert rows(task.X_train[:5]) <= rows(ds.x_train[40:].reshape(20, 4).astype(np.float64))  # class "c"
@@ -322,3 +324,46 @@ def test_fit_truncated_is_the_truncated_program_and_runs_in_worker_processes():
         np.testing.assert_array_equal(fit.outputs[1][:, c], eg.relu_predict(wk.features(X_new), sol.Q, sol.Qp))
     in_workers = Parallel(n_jobs=2)(delayed(tasks.fit_truncated)(wh, k, Y, 30, [1, k], [X_new], 0.1) for k in (4, 2))
     np.testing.assert_array_equal(in_workers[0].outputs[0], fit.outputs[1])
+
+
+# --- the notebooks' helpers ----------------------------------------------------
+
+
+def test_synthetic_draws_are_seeded_and_shaped():
+    X, y = tasks.regression_data(3, 30, 2)
+    assert X.shape == (30, 2) and y.shape == (30,)
+    np.testing.assert_array_equal(X, tasks.regression_data(3, 30, 2)[0])
+    designs, y2 = tasks.closed_form_designs(0, 20, 50, 80)
+    assert designs["X"].shape == (20, 50) and designs["X_alt"].shape == (20, 80) and y2.shape == (20,)
+    assert abs(designs["X_alt"].mean() - 3.0) < 0.1  # the second design has mean 3
+    np.testing.assert_array_equal(designs["X_alt"], tasks.closed_form_designs(0, 20, 50, 80)[0]["X_alt"])
+
+
+def test_relative_difference_and_has_pattern():
+    np.testing.assert_allclose(tasks.relative_difference([2.0, -4.0], [1.0, -4.0]), [0.5, 0.0])
+    np.testing.assert_allclose(tasks.relative_difference([[3.0, 4.0]], [[3.0, 3.0]]), [0.2])
+    patterns = np.array([[True, False], [False, False]])
+    assert eg.has_pattern(patterns, [False, False]) and not eg.has_pattern(patterns, [True, True])
+
+
+def test_movement_is_the_rms_change_of_the_whitened_directions():
+    X, _, rng = _problem(12, 5, 11)
+    wh = eg.whiten(X)
+    W0, W1 = rng.standard_normal((5, 7)), rng.standard_normal((5, 7))
+    dv = wh.sigma[:, None] * (wh.V.T @ (W1 - W0))
+    np.testing.assert_allclose(wh.movement(W0, W1), np.sqrt(np.mean(dv**2, axis=1)), rtol=1e-12)
+    np.testing.assert_array_equal(wh.movement(W0, W0), np.zeros(wh.rank))
+
+
+def test_three_methods_selects_k_on_validation_and_reports_per_seed():
+    ds = _Images()
+    seen = []
+    res = tasks.three_methods("fake", ds, ("a", "b"), (2, 3, 4), [0, 1], [1, 2], 5, beta=0.01, width=3, gd_lr=1e-3,
+                              gd_steps=5, solver_options={}, timing=lambda name, s: seen.append(name))
+    assert res["gd"].shape == res["white"].shape == res["trunc"].shape == (2,)
+    assert res["val"].shape == res["test"].shape == (2, 2)
+    for s in range(2):
+        best = int(np.argmax(res["val"][s]))
+        assert res["k_star"][s] == [1, 2][best] and res["trunc"][s] == res["test"][s, best]
+    assert np.all((0 <= res["white"]) & (res["white"] <= 1)) and np.all(res["p_star"] > 0)
+    assert any("GD-BN training" in name for name in seen) and any("convex solve" in name for name in seen)

@@ -36,18 +36,25 @@
 # (exact for layer 1, first order for the folded boundaries of deeper layers), is much smaller with BN than
 # with zero or PyTorch biases on the *same* weights.
 #
-# **Reproduced if** (spec C.5, C1 and C2):
-# 1. C1 holds to rounding for every unit of every layer (numerical TLS optimum within $10^{-6}(1+|\mu|)$ of
-#    $\mu$; the identity to $10^{-8}$ relative; $F(\mu)\le F(c)$ for 100% of units); BN distances move by at most
-#    $10^{-9}$ under $x\mapsto x+t$ while the plain networks' move.
-# 2. Shifted moons: $R_\ell={\rm med}_\ell(\text{no BN})/{\rm med}_\ell(\text{BN})\ge2$ for every layer, against
-#    both plain variants, on every seed.
-# 3. Digits: $R_\ell\ge1.3$ for every layer, both variants, every seed, and the median over seeds of $R_4\ge2$.
-# 4. Centred moons is a control: there the zero-bias hyperplanes of layer 1 already pass through the centroid,
-#    so $R_1\approx1$ is expected and only reported; $R_4\ge1.5$ (median over seeds) is a non-essential check.
+# **Checks** (verdict version 2; $R_\ell={\rm med}_\ell(\text{no BN})/{\rm med}_\ell(\text{BN})$, per seed):
+# - *sanity* (8 checks): C1 holds to rounding for every unit of every layer, on both data sets (numerical TLS
+#   optimum within $10^{-6}(1+|\mu|)$ of $\mu$; the identity to $10^{-8}$ relative; $F(\mu)\le F(c)$ for 100% of
+#   units); BN distances move by at most $10^{-9}$ under $x\mapsto x+t$, while the plain networks' move. Version 1
+#   counted these as evidence; they hold by algebra (the mean minimises a sum of squares; BN subtracts the mean) or
+#   test that the plain variants do not secretly use data statistics, so they are sanity checks.
+# - *claim, part `moons`*: on shifted moons $R_\ell\ge2$ for every layer, against both plain variants, on every seed
+#   (worst case over seeds: `aggregate="min"` of each seed's minimum over layers).
+# - *claim, part `digits`*: $R_\ell\ge1.3$ for every layer, both variants, every seed (worst case), and the median
+#   over seeds of $R_4\ge2$ (BCa bootstrap interval over the seeds).
+# - *control, part `moons`*: centred moons. There the zero-bias hyperplanes of layer 1 already pass through the
+#   centroid, so $R_1\approx1$ is expected and only reported; the deepest layer must still show the effect, median
+#   over seeds of $R_4\ge1.5$. If it did not, the shifted-moons result could be the +3 shift alone (layer 1 is
+#   trivially favourable to BN there), not adaptation. Version 1 called it a non-essential check.
 
 # %% tags=["parameters"]
+claim_id = "balestriero2022/partition-adaptation"
 scale = "paper"
+seed_offset = 0
 seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 threads = 2
 depth = 4
@@ -64,8 +71,6 @@ figure_seed = 0
 grid_n = 400
 grid_margin = 1.0
 strict_data = False
-out_dir = "figures/balestriero2022/partition-adaptation"
-verdict_path = "results/claims/balestriero2022-partition-adaptation.json"
 
 # %%
 import matplotlib.pyplot as plt
@@ -73,15 +78,13 @@ import numpy as np
 import seaborn as sns
 from matplotlib.colors import ListedColormap
 
-from bnrepro import claims  # isort: skip
-from bnrepro import figures, runtime
+from bnrepro import claims
 from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import partition as P
 from bnrepro.data.real import load
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="balestriero2022/partition-adaptation",
+verdict = claims.open(
+    claim_id,
     statement=(
         "Abstract-level claim (the paper's body text was not available): independent of the weights and of "
         "any training, BN adapts a network's spline partition to the data. Checked through the successor "
@@ -90,17 +93,20 @@ verdict = claims.Verdict(
         "to the data than zero or PyTorch-default biases on the same weights."
     ),
     source="Abstract and Figure 1 (Balestriero & Baraniuk 2022); definitions from Riedi et al., PMLR 334, Eqs. 1-3, 7",
-    scale=scale,
-    seeds=seeds,
+    evidence="abstract",
+    stand_ins=[
+        "definitions: hyperplanes, offsets and the TLS reading of BN from the successor paper (Riedi, Balestriero & "
+        "Baraniuk, PMLR 334), not from this paper's body",
+        "metric: distance to the nearest boundary min_k |h_k(x)| / ||grad h_k(x)|| (ours; first order for layers >= 2)",
+        f"network: random He-normal leaky-ReLU MLP, depth {depth}, width {width}, never trained (ours)",
+        "BN: full-data statistics, gamma = 1, beta = 0, no epsilon; no-BN baselines: zero and PyTorch-default biases (ours)",
+        f"data: make_moons({moons_n}, noise={moons_noise}) per seed, shifted by +{moons_shift} or centred; digits/16 (ours)",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 ds = load("digits", strict=strict_data)
-verdict.dataset = ds.provenance()
+verdict.use_dataset(ds)
 VARIANTS = P.VARIANTS
-
-
-def sizes(d):
-    return [d] + [width] * depth + [1]  # the output layer plays no part in the partition
-
 
 x_moons, _ = datasets.moons_sets(seeds, moons_n, moons_noise)  # (S, N, 2)
 data = {
@@ -108,7 +114,8 @@ data = {
     "digits": ds.x_train.reshape(len(ds.x_train), -1)[:digits_n].astype(np.float64),  # pixels/16, (N, 64)
     "centred moons": x_moons - x_moons.mean(axis=1, keepdims=True),
 }
-print(f"scale={scale}, seeds={seeds}; MLP depth {depth}, width {width}, leaky-ReLU slope {slope}, He-normal weights, float64")
+sizes = {name: [x.shape[-1]] + [width] * depth + [1] for name, x in data.items()}  # the output layer plays no part in the partition
+print(f"MLP depth {depth}, width {width}, leaky-ReLU slope {slope}, He-normal weights, float64")
 print(f"moons: {moons_n} points per seed, noise {moons_noise}, shifted by +{moons_shift}; digits: {data['digits'].shape} ({ds.used})")
 
 # %% [markdown]
@@ -119,13 +126,14 @@ print(f"moons: {moons_n} points per seed, noise {moons_noise}, shifted by +{moon
 # (population mode, full-data statistics). Thresholds: Brent's search stops at a relative step of about
 # $10^{-8}$, so $10^{-6}(1+|\mu|)$ leaves two orders of margin while any systematic offset (e.g. the median, or
 # a bias) would be off by $O(\sigma)$; the identity is a sum of $N$ float64 squares, exact to $\sim10^{-14}$, so
-# $10^{-8}$ relative is a safe rounding allowance; $F(\mu)\le F(c)$ is required of every unit.
+# $10^{-8}$ relative is a safe rounding allowance; $F(\mu)\le F(c)$ is required of every unit. All three are
+# *sanity* checks: they hold by algebra, so a failure means the code is wrong, never that the claim is.
 
 # %%
 comparisons, tls = {}, {}
 for name in ("shifted moons", "digits"):
     x = data[name]
-    _, net, stats = P.variants(x, seeds, sizes(x.shape[-1]), slope)
+    _, net, stats = P.variants(x, seeds, sizes[name], slope)
     tls[name] = P.tls_report(net, stats, x)
     rep = tls[name]
     print(f"{name}: max offset error {max(e.max() for e in rep.offset_error):.2e}, "
@@ -134,11 +142,12 @@ for name in ("shifted moons", "digits"):
 for name, rep in tls.items():
     units = sum(e.size for e in rep.offset_error)
     verdict.check(f"{name}: max over seeds, layers, {units // len(seeds)} units of |c* - mu| / (1 + |mu|)",
-                  max(e.max() for e in rep.offset_error), "<=", 1e-6)
+                  max(e.max() for e in rep.offset_error), "<=", 1e-6, kind="sanity")
     verdict.check(f"{name}: max over units of |F(mu)/|B| / (sigma^2/||w||^2) - 1|",
-                  max(e.max() for e in rep.identity_error), "<=", 1e-8)
+                  max(e.max() for e in rep.identity_error), "<=", 1e-8, kind="sanity")
     frac = np.mean(np.concatenate([np.concatenate([gz.ravel(), gt.ravel()]) for gz, gt in zip(rep.gap_zero, rep.gap_torch)]) >= 0)
-    verdict.check(f"{name}: fraction of units with F(mu) <= F(c) for the zero and torch offsets", frac, ">=", 1.0)
+    verdict.check(f"{name}: fraction of units with F(mu) <= F(c) for the zero and torch offsets", frac, ">=", 1.0,
+                  kind="sanity")
 
 # %% [markdown]
 # ### Translation equivariance
@@ -151,11 +160,15 @@ for name, rep in tls.items():
 # by 10% or more, eight orders of magnitude above BN's allowance, i.e. the partition did not follow the data.
 # (The relative change of the *median* distance is also reported; it can be small by coincidence, since a
 # median of a very different set of distances may land near the old one.)
+#
+# Both are *sanity* checks: BN's invariance is algebra, and a plain partition that followed the data would mean
+# the plain variants used data statistics (a bug). The per-point metric replaced the median-distance one after a
+# quick run sat near its threshold; the old metric is kept as a measurement (a deviation says so).
 
 # %%
 shifted = data["shifted moons"] + np.asarray(translation)
-before = P.compare(data["shifted moons"], seeds, sizes(2), slope)
-after = P.compare(shifted, seeds, sizes(2), slope)
+before = P.compare(data["shifted moons"], seeds, sizes["shifted moons"], slope)
+after = P.compare(shifted, seeds, sizes["shifted moons"], slope)
 comparisons["shifted moons"] = before
 bn_change = np.abs(after.distances[0] - before.distances[0]).max()
 point_change = np.median(np.abs(after.distances[1:] / before.distances[1:] - 1), axis=2)  # (2, S, depth)
@@ -164,9 +177,10 @@ print(f"max |d_BN(x+t) - d_BN(x)| = {bn_change:.2e}")
 for v, pc, mc in zip(VARIANTS[1:], point_change, median_change):
     print(f"  {v}: min over seeds and layers of the median per-point relative change {pc.min():.3f}, "
           f"of the relative change of the median distance {mc.min():.3f}")
-verdict.check(f"max over seeds, points, layers of |d_BN(x+t) - d_BN(x)|, t={translation}", bn_change, "<=", 1e-9)
+verdict.check(f"max over seeds, points, layers of |d_BN(x+t) - d_BN(x)|, t={translation}", bn_change, "<=", 1e-9,
+              kind="sanity")
 verdict.check("min over plain variants, seeds, layers of median over points of |d(x+t)/d(x) - 1|, no BN",
-              point_change.min(), ">=", 0.1)
+              point_change.min(), ">=", 0.1, kind="sanity")
 verdict.measure("min over plain variants, seeds, layers of |med d(x+t) / med d(x) - 1|, no BN", median_change.min())
 
 # %% [markdown]
@@ -180,10 +194,14 @@ verdict.measure("min over plain variants, seeds, layers of |med d(x+t) / med d(x
 # origin while the data sit at distance $\approx4$; on 64-D digits, 1.3 per layer on every seed (the pixels
 # are non-negative and concentrated, so plain hyperplanes through the origin are nearer the data than in 2-D)
 # and 2 for the deepest layer's median over seeds.
+#
+# "On every seed" is a worst case over the seeds (`aggregate="min"` of each seed's minimum over layers, no interval);
+# the median over seeds is decided on its BCa bootstrap interval. The centred-moons $R_4$ check is the *control* of
+# part `moons`.
 
 # %%
 for name in ("digits", "centred moons"):
-    comparisons[name] = P.compare(data[name], seeds, sizes(data[name].shape[-1]), slope)
+    comparisons[name] = P.compare(data[name], seeds, sizes[name], slope)
     print(f"{name}: distances of {comparisons[name].distances.shape[2]} points x {3 * len(seeds)} models done")
 for name, comp in comparisons.items():
     med = np.median(comp.medians, axis=1)  # median over seeds: (3, depth)
@@ -196,19 +214,22 @@ for name, comp in comparisons.items():
               + " | median " + " ".join(f"{m:.3g}" for m in np.median(rv, axis=0)))
 
 # %%
-r = comparisons["shifted moons"].ratios()
+r = comparisons["shifted moons"].ratios()  # (variant, seed, layer)
 for v, rv in zip(VARIANTS[1:], r):
-    verdict.check(f"shifted moons: min over {len(seeds)} seeds and layers 1..{depth} of R_l vs {v}", rv.min(), ">=", 2.0)
+    verdict.check(f"shifted moons: min over seeds of (min over layers 1..{depth} of R_l) vs {v}", rv.min(axis=1), ">=", 2.0,
+                  kind="claim", part="moons", aggregate="min")
 r = comparisons["digits"].ratios()
 for v, rv in zip(VARIANTS[1:], r):
-    verdict.check(f"digits: min over {len(seeds)} seeds and layers 1..{depth} of R_l vs {v}", rv.min(), ">=", 1.3)
-    verdict.check(f"digits: median over seeds of R_{depth} vs {v}", np.median(rv[:, -1]), ">=", 2.0)
+    verdict.check(f"digits: min over seeds of (min over layers 1..{depth} of R_l) vs {v}", rv.min(axis=1), ">=", 1.3,
+                  kind="claim", part="digits", aggregate="min")
+    verdict.check(f"digits: median over seeds of R_{depth} vs {v}", rv[:, -1], ">=", 2.0,
+                  kind="claim", part="digits", aggregate="median")
 r = comparisons["centred moons"].ratios()
 for v, rv in zip(VARIANTS[1:], r):
     verdict.measure(f"centred moons (control): median over seeds of R_1 vs {v}", np.median(rv[:, 0]))
     verdict.measure(f"centred moons (control): min over seeds of R_1 vs {v}", rv[:, 0].min())
-    verdict.check(f"centred moons (control): median over seeds of R_{depth} vs {v}", np.median(rv[:, -1]), ">=", 1.5,
-                  essential=False)
+    verdict.check(f"centred moons (control): median over seeds of R_{depth} vs {v}", rv[:, -1], ">=", 1.5,
+                  kind="control", part="moons", aggregate="median")
 for name, comp in comparisons.items():
     for v, rv in zip(VARIANTS[1:], comp.ratios()):
         for layer in range(depth):
@@ -237,7 +258,7 @@ for row, (name, comp) in zip(axes, comparisons.items()):
 axes[0, 0].legend(fontsize=8)
 fig.suptitle(f"Distance from the data to the nearest boundary at random init ({len(seeds)} seeds, width {width})")
 fig.tight_layout()
-figures.save(fig, "distance-distributions", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "distance-distributions")
 plt.show()
 
 # %% [markdown]
@@ -282,7 +303,7 @@ for row, (label, m) in zip(axes, shown.items()):
 fig.suptitle(f"Partition of a random depth-{figure_depth}, width-{figure_width} leaky-ReLU network (seed {figure_seed}); "
              "blue: layer's own boundaries, grey: earlier layers'", fontsize=10)
 fig.tight_layout()
-figures.save(fig, "figure1-partitions", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "figure1-partitions")
 plt.show()
 fig_dist = P.boundary_distances(fig_hp, fx)
 print("figure network, median distance per layer:",
@@ -318,6 +339,13 @@ verdict.deviation(
 verdict.deviation(
     "The data are synthetic (moons) for two of the three data sets; the dataset field records the digits used."
 )
+verdict.deviation(
+    "The translation check's metric was changed after a quick run: it first asked that the relative change of each "
+    "plain variant's median distance, |med d(x+t) / med d(x) - 1|, be >= 0.1, and a quick run sat near that threshold; "
+    "it now asks the same of the median over points of the per-point change |d(x+t)/d(x) - 1|. The old metric is "
+    "kept as a measurement (min over plain variants, seeds, layers: "
+    f"{median_change.min():.3g} in this run)."
+)
 for text in verdict.deviations:
     print("-", text)
 
@@ -325,5 +353,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

@@ -30,14 +30,23 @@
 # in the initialization. SGD with momentum, a **short budget** (`epochs`), then the same runs continued to
 # `long_epochs` to show how the gap evolves. Data: (a) two moons shifted by $(+3,+3)$, (b) digits/16 (uncentred
 # pixels), (c) an image set through the data policy (CIFAR-10, else Fashion-MNIST, else digits; an MLP on flattened
-# pixels), and (d) centred moons as a **control**.
+# pixels), and (d) centred moons, where the effect should be smaller (reported).
 #
-# **Reproduced if** (spec C3, per uncentred dataset, at the short budget): the mean test accuracy of the BN-folded
-# initialization beats `zero` by $\ge3$ points and `torch` by $\ge2$ points, each with a paired t-test over the seeds
-# at $p<0.01$. The gap to `bn_train` is reported as a measurement.
+# **Checks** (verdict version 2; spec C3, at the short budget; every check is on the per-seed paired gains in points):
+# - *claim*, one part per uncentred dataset (`shifted-moons`, `digits`, `images`): the mean gain of the BN-folded
+#   initialization over `zero` is $\ge3$ points and over `torch` $\ge2$ points (95% t interval), and each mean gain is
+#   $>0$ at 99% (version 1's two-sided paired t-test $p<0.01$: the 99% interval excludes 0 exactly when $p<0.01$).
+#   On shifted moons the same checks of `bninit_center` belong to part `shifted-moons`; on digits and the image set
+#   they are parts of their own (`digits-centring`, `images-centring`; version 1 called them non-essential).
+# - *measurements*: the same mean gains on centred moons (version 1 ran non-essential checks there, expected to fail;
+#   see below why they are not a version-2 control).
+#
+# The gap to `bn_train` is reported as a measurement.
 
 # %% tags=["parameters"]
+claim_id = "balestriero2022/smart-init"
 scale = "paper"
+seed_offset = 0
 seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 threads = 2
 depth = 4
@@ -57,23 +66,18 @@ batch_size = 32
 lr = 0.01
 momentum = 0.9
 strict_data = False
-out_dir = "figures/balestriero2022/smart-init"
-verdict_path = "results/claims/balestriero2022-smart-init.json"
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from scipy import stats as st
 
-from bnrepro import claims  # isort: skip
-from bnrepro import figures, runtime
+from bnrepro import claims
 from bnrepro.balestriero2022 import datasets, initialization
-from bnrepro.data import real
+from bnrepro.data import real, subsets
 
-rt = runtime.setup(threads)
-verdict = claims.Verdict(
-    id="balestriero2022/smart-init",
+verdict = claims.open(
+    claim_id,
     statement=(
         "Folding the BN statistics of a randomly initialized ReLU MLP (depth "
         f"{depth}) into a plain network is a smart initialization: after a short budget of {epochs} epochs of SGD "
@@ -81,14 +85,23 @@ verdict = claims.Verdict(
         "biases by >= 2 points of test accuracy (paired t-test p < 0.01) on uncentred data; checked on the "
         "abstract-level claim (paper body unavailable), not the paper's numbers."
     ),
-    source="abstract (arXiv:2209.14778); protocol C3 of the spec",
-    scale=scale,
-    seeds=seeds,
+    source="abstract (arXiv:2209.14778)",
+    evidence="abstract",
+    stand_ins=[
+        "protocol: the five initializations of one set of random weights, trained with identical mini-batches "
+        "(protocol C3, ours; the paper's experiment could not be read)",
+        f"network: ReLU MLP of depth {depth} (width {moons_width} on moons, {digits_width} on digits, {image_width} on "
+        f"the image set), SGD with momentum, a short budget of {epochs} epochs (ours)",
+        "data: two moons shifted by +3 and digits/16 (ours); an image set through an MLP on flattened pixels, a "
+        "class-balanced subset shared by all seeds (ours)",
+        "comparison: centred moons, reported (ours)",
+    ],
+    scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 assert long_epochs >= epochs, "long_epochs continues the short-budget runs"
 INITS = initialization.INITIALIZATIONS
-print(f"scale={scale}, seeds={seeds}, depth={depth}, slope={slope}, budget {epochs} epochs (curves to {long_epochs}), "
-      f"batch {batch_size}, lr {lr}, momentum {momentum}; torch float64 on {rt.device}")
+print(f"depth={depth}, slope={slope}, budget {epochs} epochs (curves to {long_epochs}), "
+      f"batch {batch_size}, lr {lr}, momentum {momentum}; torch float64 on {verdict.device}")
 
 # %% [markdown]
 # ## Data
@@ -102,12 +115,12 @@ print(f"scale={scale}, seeds={seeds}, depth={depth}, slope={slope}, budget {epoc
 
 # %%
 ds = real.load("cifar10", strict=strict_data)
-verdict.dataset = ds.provenance()
+verdict.use_dataset(ds)
 print("image set:", ds.provenance())
 data = {
     "shifted moons": datasets.moons_batch(seeds, moons_n, moons_noise, shift=moons_shift),
     "digits": datasets.digits(),
-    f"{ds.used} (MLP)": datasets.image_subset(ds, image_train_per_class, image_test_per_class, subset_seed),
+    f"{ds.used} (MLP)": subsets.image_subset(ds, image_train_per_class, image_test_per_class, subset_seed),
     "centred moons (control)": datasets.moons_batch(seeds, moons_n, moons_noise, shift=0.0),
 }
 image_key = f"{ds.used} (MLP)"
@@ -115,6 +128,7 @@ if data[image_key].note:
     verdict.deviation(data[image_key].note)
 widths = {"shifted moons": moons_width, "digits": digits_width, image_key: image_width,
           "centred moons (control)": moons_width}
+part_of = {"shifted moons": "shifted-moons", "digits": "digits", image_key: "images"}  # the claim's parts, per dataset
 for name, d in data.items():
     n_classes = int(d.y_train.max()) + 1
     print(f"{name}: train {d.x_train.shape[-2]} x {d.x_train.shape[-1]}, test {d.x_test.shape[-2]}, "
@@ -131,10 +145,10 @@ acc = {}
 for name, d in data.items():
     n_classes = int(d.y_train.max()) + 1
     sizes = [d.x_train.shape[-1]] + [widths[name]] * depth + [1 if n_classes == 2 else n_classes]
-    def progress(e, a, name=name):
-        print(f"  {name} epoch {e}: " + " ".join(f"{k}={v:.3f}" for k, v in zip(INITS, a.mean(axis=1))), flush=True)
-    acc[name] = initialization.train_initializations(sizes, seeds, d, slope=slope, epochs=long_epochs, batch_size=batch_size,
-                                               lr=lr, momentum=momentum, progress=progress)
+    acc[name] = initialization.train_initializations(
+        sizes, seeds, d, slope=slope, epochs=long_epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+        progress=lambda e, a, name=name: print(
+            f"  {name} epoch {e}: " + " ".join(f"{k}={v:.3f}" for k, v in zip(INITS, a.mean(axis=1))), flush=True))
 
 # %%
 short = {name: a[epochs] for name, a in acc.items()}  # (5, seeds)
@@ -148,19 +162,24 @@ for name, row in zip(data, table):
 # ## Checks at the short budget
 #
 # For each dataset and each BN initialization (`bninit_fold`, `bninit_center`) against each baseline (`zero`,
-# `torch`): the mean paired gain in points ($\ge3$ against `zero`, $\ge2$ against `torch`, the spec's criteria) and a
-# two-sided paired t-test over the seeds ($p<0.01$, `scipy.stats.ttest_rel`).
+# `torch`), on the per-seed paired gains in points: the mean gain ($\ge3$ against `zero`, $\ge2$ against `torch`, the
+# spec's criteria), decided on its 95% t interval, and the mean gain $>0$ decided on its 99% t interval (version 1's
+# two-sided paired t-test at $p<0.01$; now it can also fail, when the whole interval is below 0).
 #
-# **Which checks are essential** (decided before the run):
-# - *shifted moons*: all checks. This is the case the claim is about (data far from where zero-bias hyperplanes
-#   pass), and the spec's calibration case.
-# - *digits*: `bninit_fold` against both baselines is essential; `bninit_center` is not (the spec's adjustment: its
-#   pilot gave only +1.5 points against `torch`, sd 3). For `bninit_center` vs `torch` we use the spec's relaxed
-#   $\ge1$ point.
-# - *image set*: `bninit_fold` essential, as for digits: the issue asks for it, and the claim is general.
-#   `bninit_center` non-essential.
-# - *centred moons*: a **control**, all non-essential. Zero-bias first-layer hyperplanes already pass through the
-#   data's centroid there, so a smaller (or no) gain is the expected outcome, not a failure.
+# **Kinds and parts** (the v1 "essential" choices, decided before the run, became parts):
+# - *shifted moons* (part `shifted-moons`): all checks are claim checks. This is the case the claim is about (data far
+#   from where zero-bias hyperplanes pass), and the spec's calibration case.
+# - *digits* (part `digits`): `bninit_fold` against both baselines. `bninit_center` is its own part
+#   `digits-centring` (version 1: non-essential; the spec's pilot gave it only +1.5 points against `torch`, sd 3), with
+#   the spec's relaxed $\ge1$ point against `torch`.
+# - *image set* (part `images`): `bninit_fold`, as for digits: the claim is general. `bninit_center` is its own part
+#   `images-centring` (version 1: non-essential).
+# - *centred moons*: **measurements** only. Zero-bias first-layer hyperplanes already pass through the data's
+#   centroid there, so a smaller (or no) gain is the expected outcome; version 1 ran the same checks there as
+#   non-essential and expected them to fail. Kept as checks with version 1's direction they would be a backwards
+#   control (one that passes only when the effect is *present* where it should be absent), so the mean gains are
+#   reported instead; a control that asks for a smaller gain than on shifted moons is left to this paper's redesign
+#   issue.
 
 # %%
 thresholds = {"zero": 3.0, "torch": 2.0}
@@ -168,18 +187,20 @@ gains = {}
 for name in data:
     control = name.startswith("centred")
     for init in ("bninit_fold", "bninit_center"):
+        part = None if control else part_of[name] if init == "bninit_fold" or name == "shifted moons" else f"{part_of[name]}-centring"
         for base in ("zero", "torch"):
             diff = (short[name][INITS.index(init)] - short[name][INITS.index(base)]) * 100
             gains[name, init, base] = diff
-            essential = not control and (init == "bninit_fold" or name == "shifted moons")
             threshold = thresholds[base]
             if name == "digits" and init == "bninit_center" and base == "torch":
                 threshold = 1.0  # the spec's relaxation for digits
-            p = st.ttest_rel(short[name][INITS.index(init)], short[name][INITS.index(base)]).pvalue
-            verdict.check(f"{name}: mean gain of {init} over {base} at {epochs} epochs (points)", diff.mean(), ">=",
-                          threshold, essential=essential)
-            verdict.check(f"{name}: paired t-test p, {init} vs {base}", p if np.isfinite(p) else 1.0, "<", 0.01,
-                          essential=essential)
+            if control:
+                verdict.measure(f"{name}: mean gain of {init} over {base} at {epochs} epochs (points)", diff.mean())
+                continue
+            verdict.check(f"{name}: mean gain of {init} over {base} at {epochs} epochs (points)", diff, ">=",
+                          threshold, kind="claim", part=part, aggregate="mean")
+            verdict.check(f"{name}: mean gain of {init} over {base} > 0 at 99% (v1: paired t-test p < 0.01)", diff, ">",
+                          0.0, kind="claim", part=part, aggregate="mean", confidence=0.99)
     for init in ("bninit_fold", "bninit_center", "zero"):
         gap = (short[name][INITS.index("bn_train")] - short[name][INITS.index(init)]).mean() * 100
         verdict.measure(f"{name}: bn_train minus {init} at {epochs} epochs (points)", gap)
@@ -216,7 +237,7 @@ for col, name in enumerate(data):
 axes[0, 0].legend(fontsize=8)
 axes[1, 0].legend(fontsize=8)
 fig.suptitle(f"Five initializations, same weights and batches; {len(seeds)} seeds; dotted: the {epochs}-epoch budget")
-figures.save(fig, "accuracy-vs-epochs", out_dir=out_dir, verdict=verdict)
+verdict.figure(fig, "accuracy-vs-epochs")
 plt.show()
 
 # %%
@@ -271,5 +292,4 @@ for text in verdict.deviations:
 # ## Verdict
 
 # %%
-verdict.write(verdict_path, threads=rt.threads, device=rt.device)
-print(verdict.summary())
+verdict.finish()

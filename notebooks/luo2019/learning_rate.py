@@ -131,7 +131,7 @@ data = {
     "digits": (flatten(digits.x_train), digits.y_train, flatten(digits.x_test), digits.y_test),
     ds.used: (image.x_train, image.y_train, image.x_test, image.y_test),
 }
-for name, (xtr, ytr, xte, yte) in data.items():
+for name, (xtr, _, xte, _) in data.items():
     print(f"{name}: train {xtr.shape}, test {xte.shape}, pixels in [{xtr.min():.2f}, {xtr.max():.2f}]")
 
 # %% [markdown]

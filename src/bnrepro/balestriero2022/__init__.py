@@ -1,14 +1,15 @@
 """Balestriero & Baraniuk (2022), "Batch Normalization Explained": BN adapts a
 deep network's spline partition to the data.
 
-- `network`: MLPs whose normalization can be switched (batch statistics,
-  supplied population statistics, folded statistics, none), batched over
-  independent models, shared by every claim.
-- `training`: batched mini-batch SGD over the model axis;
-- `datasets`: seeded moons, digits and image subsets;
+The networks (MLPs whose normalization can be switched, batched over independent
+models) and their mini-batch SGD are `bnrepro.nets`; class-balanced image subsets
+are `bnrepro.data.subsets`. This paper's own modules:
+
+- `datasets`: seeded moons and digits;
 - `initialization`: protocol C3, the five initializations ("smart init");
 - `partition`: the geometry of the spline partition: total-least-squares
   offsets, data-to-boundary distances, activation-pattern images;
-- `margins`: mini-batch jitter of the hyperplanes (its exact law) and
-  signed data-to-decision-boundary margins on a grid.
+- `margins`: mini-batch jitter of the hyperplanes (its exact law), signed
+  data-to-decision-boundary margins on a grid, and the BN-vs-population pair;
+- `affine`: learnable against fixed gamma, beta, trained side by side.
 """

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .datasets import Split
-from .network import SwitchableMLP, concat_models
-from .training import accuracy, sgd
+from bnrepro.data.subsets import Split
+from bnrepro.nets import SwitchableMLP, accuracy, concat_models, sgd
 
 INITIALIZATIONS = ("zero", "torch", "bninit_fold", "bninit_center", "bn_train")
 PLAIN_INITIALIZATIONS = INITIALIZATIONS[:4]  # trained without BN (mode "none")

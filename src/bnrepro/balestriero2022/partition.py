@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
 
-from .network import Stats, SwitchableMLP, leaky_relu
+from bnrepro.nets import Stats, SwitchableMLP, leaky_relu
 
 
 @dataclass

@@ -63,6 +63,7 @@ __all__ = [
     "convex_objective",
     "convex_predict",
     "general_position_count",
+    "has_pattern",
     "objective",
     "recover_weights",
     "relu_predict",
@@ -178,6 +179,11 @@ class Whitening:
         weights = np.ones(share.shape[1]) if weights is None else np.abs(np.asarray(weights, dtype=float))
         return share @ weights / weights.sum()
 
+    def movement(self, W_from, W_to) -> np.ndarray:
+        """RMS over neurons of the change of each whitened component v_i = sigma_i (V^T w)_i: (r,)."""
+        dv = self.directions(np.asarray(W_to, dtype=float) - np.asarray(W_from, dtype=float))
+        return np.sqrt(np.mean(dv**2, axis=1))
+
     def q_of(self, W, gamma, alpha):
         """The whitened weights q_j = [gamma_j v_j/||v_j||; alpha_j], v_j = Sigma V^T w_j: (m, r+1).
 
@@ -218,6 +224,11 @@ def general_position_count(n, r):
 def unique_patterns(*blocks):
     """Stack boolean pattern blocks (P_k, n) and keep the unique rows (sorted)."""
     return np.unique(np.vstack([np.asarray(b, dtype=bool).reshape(-1, np.shape(b)[-1]) for b in blocks]), axis=0)
+
+
+def has_pattern(patterns, pattern) -> bool:
+    """Whether the boolean row `pattern` (n,) is one of the rows of `patterns` (P, n)."""
+    return bool(np.any(np.all(np.asarray(patterns) == np.asarray(pattern), axis=1)))
 
 
 def sign_patterns(y):
