@@ -295,3 +295,21 @@ def test_measured_time_figure_is_marked_and_closed(tmp_path):
     assert [p.name for p in paths] == ["vs-time.run.png", "vs-time.run.pdf"]
     assert v.figures == [str(tmp_path / "vs-time.run.png")]
     assert not plt.fignum_exists(fig.number)  # not embedded in the rendered notebook
+
+
+def test_a_decision_that_its_rounding_shadow_reads_otherwise_is_undecided(tmp_path):
+    v = make()
+    agree = v.check("ratio", [0.3, 0.35, 0.32], "<=", 0.5, kind="claim", aggregate="max", shadow=[0.31, 0.34, 0.33])
+    flips = v.check("ratio 2", [1.40, 1.31], "<=", 0.5, kind="claim", part="b", aggregate="mean", shadow=[1.46, 0.2])
+    scalar = v.check("one", 0.9, ">=", 1.0, kind="claim", part="c", shadow=1.01)
+    assert agree.decision == "pass" and flips.decision == "undecided" and scalar.decision == "undecided"
+    assert flips.rounding_sensitive and not agree.rounding_sensitive
+    j = v.judgement()
+    assert "depends on float rounding" in j.reason and {p["name"]: p["status"] for p in j.parts}["b"] == "inconclusive"
+    path = v.write(tmp_path / "cao2023-uniform-margin.json")
+    data = claims.read(path)
+    assert data["checks"][1]["shadow"]["decision"] == "undecided" and data["checks"][1]["decision"] == "undecided"
+    data["checks"][1]["shadow"]["decision"] = "fail"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="shadow's decision"):
+        claims.read(path)

@@ -114,6 +114,7 @@ class Check:
     interval: tuple[float, float] | None = None
     confidence: float | None = None
     tolerance: float = 0.0
+    shadow: Check | None = None
     decision: str = field(init=False)
 
     def __post_init__(self):
@@ -127,15 +128,27 @@ class Check:
             raise ValueError(f"check {self.name!r}: an aggregated check needs n (and an interval unless it is a worst case)")
         if self.part is not None and self.kind in ("regime", "sanity", "erratum"):
             raise ValueError(f"check {self.name!r}: a {self.kind} check belongs to the whole claim, not to part {self.part!r}")
-        low, high = self.interval if self.interval is not None else (self.observed, self.observed)
-        decision = decide(self.op, self.threshold, low, high, self.tolerance)
+        decision = decide(self.op, self.threshold, *self._bounds(), self.tolerance)
+        if self.shadow is not None and self.shadow.decision != decision:
+            decision = "undecided"  # the decision depends on float rounding: another machine could read it otherwise
         if self.kind == "sanity" and decision == "undecided":
             decision = "fail"  # an identity that cannot be evaluated is a broken implementation
         object.__setattr__(self, "decision", decision)
 
+    @property
+    def rounding_sensitive(self) -> bool:
+        return self.shadow is not None and self.shadow.decision != decide(self.op, self.threshold, *self._bounds(), self.tolerance)
+
+    def _bounds(self) -> tuple[float, float]:
+        return self.interval if self.interval is not None else (self.observed, self.observed)
+
     @classmethod
-    def aggregated(cls, name, kind, values, op, threshold, *, aggregate, part=None, confidence=0.95, tolerance=0.0):
+    def aggregated(cls, name, kind, values, op, threshold, *, aggregate, part=None, confidence=0.95, tolerance=0.0,
+                   shadow=None):
         """A check over per-seed `values` (booleans for a fraction), with its n and interval."""
+        if shadow is not None:
+            shadow = cls.aggregated(name, kind, shadow, op, threshold, aggregate=aggregate, part=part,
+                                    confidence=confidence, tolerance=tolerance)
         values = np.asarray(values, dtype=float).ravel()
         if values.size == 0:
             raise ValueError(f"check {name!r}: no per-seed values")
@@ -159,7 +172,7 @@ class Check:
         else:
             raise ValueError(f"check {name!r}: aggregate {aggregate!r} is not one of {AGGREGATES}")
         return cls(name, kind, observed, op, float(threshold), part, aggregate, n, interval,
-                   confidence if interval is not None else None, float(tolerance))
+                   confidence if interval is not None else None, float(tolerance), shadow)
 
     def __str__(self) -> str:
         where = f"{self.kind}" + (f"/{self.part}" if self.part else "")
@@ -170,6 +183,8 @@ class Check:
             text += f", n={self.n}" + (f" ({self.aggregate})" if self.interval is None else "")
         if self.tolerance:
             text += f", tolerance {self.tolerance:.2g}"
+        if self.shadow is not None:
+            text += f"; rounding shadow {self.shadow.observed:.4g} ({self.shadow.decision})"
         return text
 
     def as_dict(self) -> dict:
@@ -183,17 +198,24 @@ class Check:
             out.update(interval=[_number(x) for x in self.interval], confidence=self.confidence)
         if self.tolerance:
             out["tolerance"] = self.tolerance
+        if self.shadow is not None:
+            out["shadow"] = {k: v for k, v in self.shadow.as_dict().items() if k in ("observed", "interval", "decision")}
         out["decision"] = self.decision
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Check:
         interval = data.get("interval")
+        shadow = data.get("shadow")
+        if shadow is not None:
+            shadow = cls.from_dict({**data, **shadow, "shadow": None})
+            if shadow.decision != data["shadow"]["decision"]:
+                raise ValueError(f"check {data['name']!r}: its shadow's decision does not follow from the shadow's numbers")
         return cls(
             data["name"], data["kind"], float(data["observed"]), data["op"], float(data["threshold"]),
             data.get("part"), data.get("aggregate"), data.get("n"),
             tuple(float(x) for x in interval) if interval is not None else None, data.get("confidence"),
-            float(data.get("tolerance", 0.0)),
+            float(data.get("tolerance", 0.0)), shadow,
         )
 
 
@@ -213,6 +235,9 @@ def _failing(checks, decisions=("fail", "undecided")):
 
 
 def _describe(check: Check) -> str:
+    if check.rounding_sensitive:
+        return (f"'{check.name}': {check.observed:.3g} {check.op} {check.threshold:.3g} is decided one way and its "
+                f"rounding shadow ({check.shadow.observed:.3g}) the other: it depends on float rounding")
     if check.decision == "undecided" and check.interval is not None:
         return f"'{check.name}': interval [{check.interval[0]:.3g}, {check.interval[1]:.3g}] straddles {check.op} {check.threshold:.3g}"
     if check.decision == "undecided":
@@ -302,20 +327,23 @@ class Verdict:
         return verdict_path(self.id, seed_offset=self.seed_offset)
 
     def check(self, name: str, observed, op: str, threshold, *, kind: str, part: str | None = None,
-              aggregate: str | None = None, confidence: float = 0.95, tolerance: float = 0.0) -> Check:
+              aggregate: str | None = None, confidence: float = 0.95, tolerance: float = 0.0, shadow=None) -> Check:
         """Record a check and print its decision where it is made.
 
-        `observed` is one number, or with `aggregate` the per-seed values. `tolerance` widens the
-        comparison by a float-rounding margin: a value that close to the threshold is `undecided`, so a
-        decision cannot flip between machines. A claim or control check belongs to `part`.
+        `observed` is one number, or with `aggregate` the per-seed values. A claim or control check belongs
+        to `part`. Two guards keep a decision from flipping between machines (whose float rounding differs):
+        `tolerance` widens the comparison by a known rounding margin; `shadow` gives the same values from a
+        rerun perturbed at the size of rounding (for chaotic training, where no margin is known): where the
+        shadow is decided otherwise, the check is `undecided`.
         """
         if aggregate is None:
             if np.ndim(observed) != 0:
                 raise ValueError(f"check {name!r}: {np.size(observed)} values need an aggregate (one of {AGGREGATES})")
-            chk = Check(name, kind, float(observed), op, float(threshold), part, tolerance=float(tolerance))
+            shadow = None if shadow is None else Check(name, kind, float(shadow), op, float(threshold), part, tolerance=float(tolerance))
+            chk = Check(name, kind, float(observed), op, float(threshold), part, tolerance=float(tolerance), shadow=shadow)
         else:
             chk = Check.aggregated(name, kind, observed, op, threshold, aggregate=aggregate, part=part,
-                                   confidence=confidence, tolerance=tolerance)
+                                   confidence=confidence, tolerance=tolerance, shadow=shadow)
         self.checks.append(chk)
         print(chk)
         return chk

@@ -183,12 +183,18 @@ class VGGStyle(nn.Module):
         return self.head(self.hidden(x)).squeeze(1)
 
 
+SHADOW_SEED = 1_000_003  # offsets the rounding shadow's generator from the initialization's
+
+
 def build(batchnorm: bool, *, in_channels: int, image_size: int, width: int, depth: int, base_width: int,
-          convs_per_stage: int, seed: int) -> VGGStyle:
+          convs_per_stage: int, seed: int, perturbation: float = 0.0) -> VGGStyle:
     """The model with or without BN; for one seed both variants get identical conv and head weights.
 
     Initialization as torchvision's VGG: conv weights Kaiming-normal (fan_out, ReLU) and zero biases, BN
     weight 1 and bias 0, head N(0, 0.01^2) and zero bias, drawn in layer order from one generator.
+    `perturbation` > 0 multiplies every parameter by 1 + perturbation * N(0, 1) (a second generator from
+    `seed`): a *rounding shadow* of the same run, perturbed at the size of the float32 rounding that another
+    machine's kernels would introduce, to find the results that depend on it.
     """
     model = VGGStyle(in_channels, image_size, width=width, depth=depth, base_width=base_width,
                      convs_per_stage=convs_per_stage, batchnorm=batchnorm)
@@ -204,6 +210,10 @@ def build(batchnorm: bool, *, in_channels: int, image_size: int, width: int, dep
             elif isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, 0.0, 0.01, generator=gen)
                 nn.init.zeros_(module.bias)
+        if perturbation:
+            shadow = torch.Generator().manual_seed(seed + SHADOW_SEED)
+            for param in model.parameters():
+                param.mul_(1 + perturbation * torch.randn(param.shape, generator=shadow, dtype=param.dtype))
     return model
 
 
