@@ -37,10 +37,18 @@ def setup(threads: int, *, use_gpu: bool = True) -> Runtime:
         torch.set_num_threads(threads)
         if use_gpu and torch.cuda.is_available():
             device = "cuda"
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
-            torch.backends.cudnn.benchmark = False
-        torch.use_deterministic_algorithms(True)  # an error, not a silent difference, where torch has none
+        deterministic(device)
     return Runtime(threads=threads, device=device)
+
+
+def deterministic(device: str) -> None:
+    """Deterministic torch kernels (an error, not a silent difference, where torch has none)."""
+    import torch
+
+    if device == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
+        torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True)
 
 
 def rngs(seeds: list[int]) -> list[np.random.Generator]:

@@ -30,7 +30,6 @@ What we chose (the notebook states these as deviations):
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -38,6 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from bnrepro import runtime
 
 # --------------------------------------------------------------------------------------------------
 # The metric
@@ -256,14 +257,6 @@ def evaluate(model: VGGStyle, x: torch.Tensor, y: torch.Tensor, names: tuple[str
     return loss, accuracy, sets
 
 
-def deterministic(device: str) -> None:
-    """Deterministic kernels (an error, not a silent difference, where torch has none)."""
-    if device == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first starts
-        torch.backends.cudnn.benchmark = False
-    torch.use_deterministic_algorithms(True)
-
-
 def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: float, momentum: float,
           batch_size: int, seed: int, record: list[int], weight_decay: float = 0.0, min_active: int = 2,
           device: str = "cpu", log=print, label: str = "") -> History:
@@ -274,7 +267,7 @@ def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: flo
     """
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} exceeds the {len(x)} training points")
-    deterministic(device)
+    runtime.deterministic(device)  # also when called outside a claim notebook
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = model.to(device)
