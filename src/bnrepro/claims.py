@@ -44,9 +44,7 @@ VERSION = 2
 PAPERS = ("cao2023", "balestriero2022", "lee2022", "ergen2022", "luo2019")
 CLAIM_ID = re.compile(r"^(?P<paper>[a-z0-9]+)/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 KINDS = ("claim", "control", "regime", "sanity", "erratum")
-DECISIONS = ("pass", "fail", "undecided")
 PART_STATUSES = ("reproduced", "not-reproduced", "inconclusive")
-STATUSES = ("reproduced", "partial", "not-reproduced", "inconclusive", "error")
 EVIDENCE = ("full-text", "abstract")
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 INTERVAL_AGGREGATES = ("fraction", "mean", "median")
