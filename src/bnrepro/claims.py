@@ -114,6 +114,7 @@ class Check:
     tolerance: float = 0.0
     shadow: Check | None = None
     decision: str = field(init=False)
+    rounding_sensitive: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -126,19 +127,16 @@ class Check:
             raise ValueError(f"check {self.name!r}: an aggregated check needs n (and an interval unless it is a worst case)")
         if self.part is not None and self.kind in ("regime", "sanity", "erratum"):
             raise ValueError(f"check {self.name!r}: a {self.kind} check belongs to the whole claim, not to part {self.part!r}")
-        decision = decide(self.op, self.threshold, *self._bounds(), self.tolerance)
-        if self.shadow is not None and self.shadow.decision != decision:
-            decision = "undecided"  # the decision depends on float rounding: another machine could read it otherwise
+        low, high = self.interval if self.interval is not None else (self.observed, self.observed)
+        decision = decide(self.op, self.threshold, low, high, self.tolerance)
+        # a decision its rounding shadow reads otherwise depends on float rounding: another machine could flip it
+        sensitive = self.shadow is not None and self.shadow.decision != decision
+        if sensitive:
+            decision = "undecided"
         if self.kind == "sanity" and decision == "undecided":
             decision = "fail"  # an identity that cannot be evaluated is a broken implementation
         object.__setattr__(self, "decision", decision)
-
-    @property
-    def rounding_sensitive(self) -> bool:
-        return self.shadow is not None and self.shadow.decision != decide(self.op, self.threshold, *self._bounds(), self.tolerance)
-
-    def _bounds(self) -> tuple[float, float]:
-        return self.interval if self.interval is not None else (self.observed, self.observed)
+        object.__setattr__(self, "rounding_sensitive", sensitive)
 
     @classmethod
     def aggregated(cls, name, kind, values, op, threshold, *, aggregate, part=None, confidence=0.95, tolerance=0.0,
