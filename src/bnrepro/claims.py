@@ -59,9 +59,9 @@ def split_id(claim_id: str) -> tuple[str, str]:
     return match["paper"], match["slug"]
 
 
-def results_root(seed_offset: int = 0) -> Path:
+def results_root(seed_offset: int = 0, base: str | Path = "results") -> Path:
     """results/ for the main run; results/replicates/K/ for the replicate with every seed shifted by K."""
-    return Path("results") if seed_offset == 0 else Path("results/replicates") / str(seed_offset)
+    return Path(base) if seed_offset == 0 else Path(base) / "replicates" / str(seed_offset)
 
 
 def figures_dir(claim_id: str, seed_offset: int = 0) -> Path:

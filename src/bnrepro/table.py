@@ -166,7 +166,7 @@ def write(claim_ids: list[str], out: str | Path, claims_dir: str | Path = "resul
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     claims_dir = Path(claims_dir)
-    replicates = {k: claims_dir.parent / "replicates" / str(k) / "claims" for k in replicate_offsets}
+    replicates = {k: claims.results_root(k, claims_dir.parent) / "claims" for k in replicate_offsets}
     text = render(list(claim_ids), out, claims_dir, replicates)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(text)
