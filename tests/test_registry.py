@@ -67,3 +67,30 @@ def test_scans_are_accepted():
     config = registry.load(ROOT / "config/config.yaml")
     config["claims"][SCAN]["params"]["quick"].update({"n_scan": [20, 40], "sigma_scan": [0.5, 3.0]})
     assert registry.validate(config, root=ROOT) is config
+
+
+def test_a_seed_range_is_the_list_it_stands_for_and_shifts_like_one():
+    config = registry.load(ROOT / "config/config.yaml")
+    claim = "ergen2022/convex-equivalence"
+    config["claims"][claim]["params"]["paper"].update(seeds={"start": 5, "count": 3}, init_seeds={"start": 0, "count": 2})
+    config = registry.validate(config, root=ROOT)
+    assert config["claims"][claim]["params"]["paper"]["seeds"] == [5, 6, 7]
+    params = registry.claim_parameters(config, claim, threads=1, seed_offset=100)
+    assert params["seeds"] == [105, 106, 107] and params["init_seeds"] == [100, 101]
+
+
+@pytest.mark.parametrize(
+    "seeds, message",
+    [
+        ({"start": 0}, "'count' is a required property"),
+        ({"start": -1, "count": 3}, "-1 is less than the minimum of 0"),
+        ({"start": 0, "count": 0}, "0 is less than the minimum of 1"),
+        ({"start": 0, "count": 3, "step": 2}, "Additional properties are not allowed"),
+    ],
+)
+def test_a_bad_seed_range_is_rejected_naming_the_key(seeds, message):
+    config = registry.load(ROOT / "config/config.yaml")
+    config["claims"][SCAN]["params"]["paper"]["seeds"] = seeds
+    with pytest.raises(registry.ConfigError, match="params -> paper -> seeds") as error:
+        registry.validate(config, root=ROOT)
+    assert message in str(error.value)

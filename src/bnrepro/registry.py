@@ -49,6 +49,9 @@ def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEM
         errors = [_specific(e) for e in errors]
         lines = [f"  {_where(e.absolute_path)}: {e.message}" for e in errors]
         raise ConfigError("invalid config/config.yaml:\n" + "\n".join(lines))
+    for entry in config["claims"].values():
+        for scale, params in entry["params"].items():
+            entry["params"][scale] = expand_seed_ranges(params)
     config.setdefault("strict_data", False)
     config.setdefault("seed_offset", 0)
     config.setdefault("replicate_offsets", [])
@@ -122,7 +125,18 @@ def notebook_parameters(path: str | Path) -> dict:
 
 
 def _is_seed_list(key: str, value) -> bool:
-    return (key == "seeds" or key.endswith("_seeds")) and isinstance(value, list)
+    return _is_seed_key(key) and isinstance(value, list)
+
+
+def expand_seed_ranges(params: dict) -> dict:
+    """A seed list written as a range, `{start: 0, count: 10000}`, as the list it stands for (thousands of seeds
+    for float64 experiments that batch them, without a thousand-line registry)."""
+    return {k: list(range(v["start"], v["start"] + v["count"])) if isinstance(v, dict) and _is_seed_key(k) else v
+            for k, v in params.items()}
+
+
+def _is_seed_key(key: str) -> bool:
+    return key == "seeds" or key.endswith("_seeds")
 
 
 def shifted_seeds(params: dict, offset: int) -> dict:
