@@ -133,8 +133,10 @@ def render(claim_ids: list[str], out: Path, claims_dir: Path, replicates: dict[i
         for f in PAPER_FIGURES.get(paper, []):
             entry = entries.get(f.claim)
             path = next((x for x in entry["figures"] if x["name"] == f.figure), None) if entry else None
+            dataset = entry["verdict"]["dataset"] if entry and entry["verdict"] else {}
             figures.append({"number": f.number, "claim": f.claim, "anchor": _anchor(f.claim), "caption": f.caption,
-                            "href": path["href"] if path else None, "listed": entry is not None})
+                            "href": path["href"] if path else None, "listed": entry is not None,
+                            "substituted": f"{dataset['used']} instead of {dataset['requested']}" if dataset.get("substituted") else None})
         doc = Path("docs/papers") / f"{paper}.md"
         papers.append({
             "key": paper, "meta": PAPERS.get(paper), "figures": figures, "unreadable": UNREADABLE,
