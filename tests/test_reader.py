@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 import yaml
-from conftest import copy_checkout, snakemake
+from conftest import ROOT, copy_checkout, snakemake
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from bnrepro import claims, mathjax, page
@@ -215,3 +215,10 @@ def test_index_and_a_notebook_in_headless_chromium_links_resolve_and_math_is_typ
     assert report.returncode == 0, report.stderr[-3000:]
     bundled = (root / "results/report.html").read_text()  # the page is a Summary result of the report, with its caption
     assert '"results/index.html": {"name": "index.html"' in bundled and "inside this report they do not resolve" in bundled
+
+
+def test_every_paper_has_its_notes_in_docs_listing_exactly_its_registered_claims():
+    registry = yaml.safe_load((ROOT / "config/config.yaml").read_text())["claims"]
+    for paper in {claims.split_id(c)[0] for c in registry}:
+        listed = set(re.findall(rf"`({paper}/[a-z0-9-]+)`", (ROOT / f"docs/papers/{paper}.md").read_text()))
+        assert listed == {c for c in registry if c.startswith(f"{paper}/")}, paper
