@@ -1,6 +1,6 @@
 # The batch-normalization claims companion: one notebook per paper claim,
 # executed by papermill, each writing its figures and a machine-checked verdict.
-#   snakemake --cores 8              everything (profiles/default is picked up)
+#   snakemake --cores 8              everything (profiles/default is picked up); browse results/index.html
 #   snakemake --cores 2 cao2023      one paper
 #   snakemake --cores 1 cao2023_uniform_margin    one claim (rule = claim id with _)
 #   snakemake --config scale=quick   the small, fast scale
@@ -18,6 +18,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/table.smk"
+include: "workflow/rules/page.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -26,4 +27,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        "results/claims.md" if SEED_OFFSET == 0 else f"results/replicates/{SEED_OFFSET}/claims.md",
+        ["results/claims.md", "results/index.html"] if SEED_OFFSET == 0 else f"results/replicates/{SEED_OFFSET}/claims.md",
+        "results/mathjax",

@@ -89,6 +89,8 @@ def test_failing_notebook_is_kept_and_tabled_as_error(tmp_path):
     table = (root / "results/claims.md").read_text()
     assert "| `lee2022/demo-fails` | | | 💥 error: no verdict" in table
     assert "| `lee2022/demo-ok` | demo | abstract only | **✅ reproduced**" in table
+    page = (root / "results/index.html").read_text()  # the reader's page too, written by onerror
+    assert '<article class="claim s-error" id="lee2022-demo-fails">' in page and 'id="lee2022-demo-ok"' in page
     assert not (root / "results/claims/lee2022-demo-fails.json").exists()
     executed = nbformat.read(root / "results/notebooks/lee2022-demo-fails.ipynb", as_version=4)
     errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]

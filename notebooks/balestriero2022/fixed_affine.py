@@ -18,7 +18,7 @@
 # > (third-party summary of Balestriero & Baraniuk, arXiv:2209.14778; confirmed only as a claim of the paper by the
 # > successor paper's footnote 1: "these parameters have minimal to no effect on the final performance")
 #
-# **Source level.** The paper's body text was not available; this statement is tagged [V-3p] in the spec (a
+# **Source level.** The paper's body text was not available; this statement is marked third-party in `docs/papers/balestriero2022.md` (a
 # third-party summary plus the successor paper's footnote). The paper's own table (reportedly CIFAR accuracy with
 # learnable vs fixed $\gamma,\beta$) could not be read, so nothing here is compared with the paper's numbers.
 #
@@ -82,13 +82,13 @@ verdict = claims.open(
     statement=(
         "Fixing BN's affine parameters to gamma = 1, beta = 0 has a negligible effect on performance: on an image "
         f"task (MLP, {epochs} epochs, {len(seeds)} seeds, same weights and batches) the mean test-accuracy difference "
-        f"learnable minus fixed is within +-{tolerance_points} point. Source level [V-3p]: a third-party summary and "
+        f"learnable minus fixed is within +-{tolerance_points} point. Source level third-party: a third-party summary and "
         "the successor paper's footnote; the paper body was unavailable, so its numbers are not checked."
     ),
     source="third-party summary of arXiv:2209.14778 and the successor paper's footnote 1 (PMLR 334)",
     evidence="abstract",
     stand_ins=[
-        "source: the claim is known only from a third-party summary and the successor paper's footnote [V-3p]",
+        "source: the claim is known only from a third-party summary and the successor paper's footnote",
         f"network/budget: ReLU MLP of depth {depth}, width {width}, BN before each activation, on flattened pixels, "
         f"SGD with momentum for {epochs} epochs (ours; reportedly CNNs in the paper)",
         "dataset: a class-balanced subset of the image set, the same for every seed (ours)",
@@ -195,7 +195,7 @@ plt.show()
 
 # %%
 verdict.deviation(
-    "The paper's body text was not available; the claim is known only at [V-3p] level (a third-party summary and "
+    "The paper's body text was not available; the claim is known only at third-party level (a third-party summary and "
     "the successor paper's footnote 1). The statement checks that claim, not the paper's table or numbers "
     "(reportedly CIFAR with deep CNNs)."
 )

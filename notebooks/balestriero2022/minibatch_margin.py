@@ -20,9 +20,9 @@
 # > the training samples and the decision boundary."
 # > (Balestriero & Baraniuk, "Batch Normalization Explained", arXiv:2209.14778, **abstract**)
 #
-# **The paper's body text was not available** (see the spec's "Source availability"): this notebook checks the
-# abstract-level claim, with the BN geometry of the successor paper (Riedi, Balestriero & Baraniuk, PMLR 334), not
-# the paper's theorem, figures or numbers, none of which could be read.
+# **The paper's body text was not available** (see our paper notes, `docs/papers/balestriero2022.md`, "What of the
+# paper could be read"): this notebook checks the abstract-level claim, with the BN geometry of the successor paper
+# (Riedi, Balestriero & Baraniuk, PMLR 334), not the paper's theorem, figures or numbers, none of which could be read.
 #
 # **C4a, the perturbation.** With BN, unit $k$ of layer 1 has the hyperplane $\{x: w^\top x=\mu_B\}$,
 # $\mu_B$ the mini-batch mean of $w^\top x$: its offset along the unit normal is $\mu_B/\|w\|$. Over mini-batches
@@ -48,7 +48,7 @@
 #   interval); and it shrinks as $B$ grows (less noise) at an equal number of steps (the mean over seeds of each
 #   per-seed drop between consecutive $B$, $>0$).
 # - *claim, part `tail-margin`*: the abstract's "increasing the margin" read as *all* margins: the same 90% standard
-#   for the 10th percentile and the minimum. Version 1 made these non-essential; the spec's pilots found they do not
+#   for the 10th percentile and the minimum. Version 1 made these non-essential; the paper notes' pilots found they do not
 #   hold, which makes the status `partial` if `median-margin` is reproduced.
 # - *claim, part `ratio-trend`*: the ratio bn/pop falls as $B$ grows (version 1: non-essential; our sharper reading of
 #   the mechanism).
@@ -106,7 +106,7 @@ verdict = claims.open(
         "geometry: BN's hyperplane offsets from the successor paper (Riedi, Balestriero & Baraniuk, PMLR 334); the "
         "jitter law derived here from BN's definition",
         "noise-free arm 'pop': BN with the full training set's statistics recomputed before every step, without "
-        "gradient through them (ours, from the spec); it differs from BN also by that missing gradient",
+        "gradient through them (ours, from `docs/papers/balestriero2022.md`); it differs from BN also by that missing gradient",
         f"network/budget: MLP 2-{width}-{width}-2 ReLU, BN without affine parameters, plain SGD lr={lr}, "
         f"B={batch_size}, {epochs} epochs (ours)",
         "data: two moons, one draw per seed (ours)",
@@ -157,12 +157,12 @@ print(f"slope of the exact law over these B (finite-population factor included):
 # `jitter_samples` = 2000 independent squared deviations; for a near-Gaussian batch mean its standard deviation
 # estimate has a relative standard error of $1/\sqrt{2\cdot2000}\approx1.6\%$. In 2-D all units' offsets are linear
 # functions of one 2-D batch mean, so the units of one network share their errors; pooling the 10 independent
-# networks cuts the error of the pooled median to about 0.5%, and the spec's $\pm5\%$ is then a 10-standard-error band
+# networks cuts the error of the pooled median to about 0.5%, and the paper notes' $\pm5\%$ is then a 10-standard-error band
 # that only a wrong law (e.g. a missing $\sqrt B$, a factor $\sqrt2$, or the finite-population factor at $B=256$: 6.6%)
 # leaves. The per-seed medians (within about $\pm3$ standard errors of 1) are reported, not checked one by one: with
 # 60 seed-$B$ pairs one would leave a $\pm5\%$ band by chance every few runs.
 # The slope: the law predicts $-0.5$ for i.i.d. sampling and slightly steeper with the finite-population factor
-# (printed above); the spec's $[-0.55,-0.45]$ excludes any other power law. It is checked on every seed
+# (printed above); the paper notes' $[-0.55,-0.45]$ excludes any other power law. It is checked on every seed
 # (fit standard error about 0.01): the worst seed on each side (`aggregate="max"`/`"min"` of the per-seed slopes).
 #
 # These are *sanity* checks: the law is exact, so only a wrong implementation of BN's offsets (or of the sampling)
@@ -267,7 +267,7 @@ for v in ("bn", "pop"):
 #
 # Read as *all* margins, "increasing the margin" would also raise the smallest ones. We apply the same standard as
 # for the median (at least 90% of seeds) to the 10th percentile and to the minimum signed margin. They are part
-# `tail-margin` (version 1: non-essential): the spec's pilots found the noise keeps `bn` from fitting the noisiest
+# `tail-margin` (version 1: non-essential): the paper notes' pilots found the noise keeps `bn` from fitting the noisiest
 # points, so its worst margins are not larger; if they fail while `median-margin` is reproduced, the status is
 # `partial` and the verdict says the claim holds for the typical margin only.
 
@@ -282,9 +282,9 @@ verdict.check("fraction of seeds with minimum margin bn > pop", low["bn"] > low[
 #
 # The statistics' noise falls as $1/\sqrt B$ (C4a). At an equal number of SGD steps (`steps_sweep`; each $B$
 # gets `round(steps_sweep / (n // B))` epochs, so the steps agree to within one epoch), `bn`'s median margin should fall
-# as $B$ grows (the spec's supporting trend; a claim check of part `median-margin`). The ratio bn/pop should fall
+# as $B$ grows (the paper notes' supporting trend; a claim check of part `median-margin`). The ratio bn/pop should fall
 # too, since `pop` sees no noise at any $B$ (part `ratio-trend`; version 1: non-essential, as it is our sharper
-# reading of the mechanism, not the spec's criterion). The run at $B$=`batch_size` above is shown with them in the
+# reading of the mechanism, not the paper notes' criterion). The run at $B$=`batch_size` above is shown with them in the
 # figure.
 #
 # Version 1 asked that the minimum over consecutive $B$ of the drop in the mean over seeds be $>0$. The mean over
@@ -412,13 +412,13 @@ verdict.deviation(
     "The jitter law is derived from BN's definition, not quoted from the paper."
 )
 verdict.deviation(
-    "Data, architecture and training follow the spec's suggested experiments (C4a, C4b), not the paper's (unknown): "
+    "Data, architecture and training follow the paper notes' suggested experiments (C4a, C4b), not the paper's (unknown): "
     f"moons, MLP 2-{width}-{width}-2 ReLU, BN without affine parameters (gamma=1, beta=0), plain SGD lr={lr}, "
     f"B={batch_size}, {epochs} epochs; the B sweep at about {steps_sweep} steps on seeds {sweep_seeds}."
 )
 verdict.deviation(
     "The jitter law is checked on the pooled median over seeds and units per B (per-seed medians are reported), "
-    "a stronger test of an exact law than the spec's single network."
+    "a stronger test of an exact law than the paper notes' single network."
 )
 verdict.deviation(
     "Margins are measured on a grid (boundary = pixels whose class differs from a 4-neighbour, KD-tree distance), "

@@ -18,7 +18,7 @@
 # > gradient-based learning -- adapts the geometry of a DN's spline partition to match the data."
 # > (Balestriero & Baraniuk, "Batch Normalization Explained", arXiv:2209.14778, abstract; Figure 1)
 #
-# **The paper's body text could not be read** (spec, "Source availability"). What is checked here is the
+# **The paper's body text could not be read** (`docs/papers/balestriero2022.md`, "What of the paper could be read"). What is checked here is the
 # abstract-level claim, with the definitions of the successor paper (Riedi, Balestriero & Baraniuk, PMLR 334,
 # Eqs. 1-3 and 7): unit $k$ of layer $\ell$ computes $h_{\ell,k}(z)=(w_k^\top z-c_k)/b_k$ on its layer input $z$;
 # its hyperplane $\{z: w_k^\top z=c_k\}$ is a boundary of the layer's partition. BN sets $c_k=\mu_k=w_k^\top g$
@@ -189,7 +189,7 @@ verdict.measure("min over plain variants, seeds, layers of |med d(x+t) / med d(x
 # Three variants of the **same** He-normal weights per seed: BN with full-data statistics, zero bias, PyTorch
 # bias. All seeds and variants are one batch of models; the Jacobian $\partial h_\ell/\partial x$ is propagated
 # forward in float64 with each point's activation pattern.
-# Thresholds (spec C.5, set from the direction of the claim, not from paper numbers, which are unavailable):
+# Thresholds (C2 of `docs/papers/balestriero2022.md`, set from the direction of the claim, not from paper numbers, which are unavailable):
 # a factor 2 on 2-D shifted moons, where the plain hyperplanes pass about $\|w\|^{-1}|c|\lesssim1$ from the
 # origin while the data sit at distance $\approx4$; on 64-D digits, 1.3 per layer on every seed (the pixels
 # are non-negative and concentrated, so plain hyperplanes through the origin are nearer the data than in 2-D)
@@ -319,7 +319,7 @@ for layer in range(figure_depth):
 verdict.deviation(
     "The paper's body text was not available: this verdict checks the abstract-level claim through the successor "
     "paper's definitions (Riedi, Balestriero & Baraniuk, PMLR 334), not the paper's theorems, figures or numbers; "
-    "the thresholds come from the spec's pilot runs and the direction of the claim, not from paper numbers."
+    "the thresholds come from the pilot runs in `docs/papers/balestriero2022.md` and the direction of the claim, not from paper numbers."
 )
 verdict.deviation(
     "The paper's distance metric is not known; ours is min_k |h_k(x)| / ||grad_x h_k(x)||, exact for layer 1 and a "

@@ -20,7 +20,7 @@
 # training data are, in class cat, dog, or both, averages over neurons, and finds the BN network far more
 # uniform: the theory's uniform-margin bias (Theorems 2.2 and 3.2) carried over to a deep network, although,
 # as the paper notes, model, data and algorithm "all mismatch the exact setting in Theorem 3.2".
-# (The appendix's wording is summarized here from `shared/papers/cao2023.md`, A.4, not quoted.)
+# (The appendix's wording is summarized here from `docs/papers/cao2023.md`, A.4, not quoted.)
 #
 # **The metric.** For a neuron $a(\cdot)$ of the last hidden layer and $I$ = its *activated* training points
 # ($a>0$) in class cat, dog, or both, with labels $y=\pm1$:

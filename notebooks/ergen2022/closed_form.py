@@ -18,9 +18,9 @@
 # > high-dimensional and/or overparameterized regimes."
 # > (Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci, ICLR 2022, abstract)
 #
-# **Source availability.** The paper's body could not be obtained (shared/papers/ergen2022.md), so its closed-form
+# **Source availability.** The paper's body could not be obtained (our paper notes, `docs/papers/ergen2022.md`), so its closed-form
 # theorem was not seen. This notebook checks the *abstract-level* claim through a closed form **derived in this
-# repository** (spec section 2, `bnrepro.ergen2022.closed_form`), for the BN scaling of spec 1.1; the paper's
+# repository** (§2, `bnrepro.ergen2022.closed_form`), for the BN scaling of §1.1; the paper's
 # constants may differ.
 #
 # **The derived closed form.** When the centred data have rank $n-1$ (e.g. $n\le d$, generic $X$), the whitened
@@ -151,7 +151,7 @@ p_adam = np.array([r["objective"][-1] for r in results])
 # ## Regime and sanity: the closed-form weights, run through BN, attain the closed-form value
 #
 # Both sides are float64 evaluations of the same number (the BN forward pass on $X$ against the formula
-# $\phi(\|y_+\|)+\phi(\|y_-\|)$); $10^{-8}$ relative is the spec's tolerance, many orders above rounding (*sanity*).
+# $\phi(\|y_+\|)+\phi(\|y_-\|)$); $10^{-8}$ relative is the paper notes' tolerance, many orders above rounding (*sanity*).
 # The regime condition, centred rank $n-1$, is checked first (*regime*). One value per run (seed and design),
 # decided on the worst.
 
@@ -174,7 +174,7 @@ verdict.check("max over runs of ||f_closed-form weights(X) - (u* - u'*)|| / ||u*
 # $1[y>0]$, $1[y<0]$ are in the set (checked first; `sign_patterns` puts them there). Tolerance: Clarabel stops at
 # a relative duality gap and residuals of $10^{-8}$ (defaults); cvxpy's conic reformulation (second-order cones for the
 # norms and the square loss) rescales the problem, so the objective is accurate to some $10^{-8}$-$10^{-7}$ relative
-# (the spec's preliminary runs: agreement to the 6 printed digits). We allow $10^{-6}$: ten times the worst we
+# (the paper notes' preliminary runs: agreement to the 6 printed digits). We allow $10^{-6}$: ten times the worst we
 # expect from the solver, still small enough that a wrong closed form (a missing neuron, wrong shrinkage, each of
 # order $\beta/\|y_\pm\|\sim10^{-3}$ relative) would fail. Both are *sanity* checks: the closed form is our derivation
 # of the convex program's solution, and the solver is a second implementation of the same program (v1 counted the
@@ -195,11 +195,11 @@ print("||f_cvx - (u* - u'*)|| / ||u* - u'*||:", np.array2string(rel_pred_cvx, pr
 # %% [markdown]
 # ## Claim: Adam on the non-convex network reaches the closed form, and never goes below it
 #
-# One initialisation per seed and design (torch seed = data seed), width `width`. The spec's criterion is
+# One initialisation per seed and design (torch seed = data seed), width `width`. The paper notes' criterion is
 # $10^{-4}$ relative on the objective (its preliminary runs reached $10^{-7}$ after 20k iterations). The closed
 # form is the global optimum, so no value along any trajectory may be lower; $10^{-10}$ relative is rounding room
 # (part `trained-optimum`, worst run decides).
-# The training predictions must match $u^*-u'^*$ to $10^{-3}$ relative (spec's optional criterion; part
+# The training predictions must match $u^*-u'^*$ to $10^{-3}$ relative (the paper notes' optional criterion; part
 # `trained-predictions`): a near-optimal objective pins the predictions only to about the square root of the
 # objective gap, so this can fail where the objective check passes.
 
@@ -301,7 +301,7 @@ plt.show()
 verdict.deviation(
     "The paper's body was not available: the closed form (group soft-thresholding of y_+ and y_-, weights "
     "X^+ y_pm, a = +-sqrt(||u||)) and its BN scaling (shift alpha/sqrt(n)) are this repository's derivation "
-    "(spec section 2); the verdict tests the abstract-level claim through it, not the paper's theorem or constants."
+    "(§2); the verdict tests the abstract-level claim through it, not the paper's theorem or constants."
 )
 verdict.deviation(
     f"The experiment is ours: n={n}, d={d}, Gaussian X and y, beta={beta}, sum squared loss, weight decay on gamma, "

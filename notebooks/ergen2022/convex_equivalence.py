@@ -19,8 +19,8 @@
 # > (Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci, ICLR 2022, abstract; the main BN equivalence is
 # > **Theorem 2.2** according to a third-party note quoting the paper)
 #
-# **Source availability.** The paper's body could not be obtained (shared/papers/ergen2022.md). This notebook
-# checks the *abstract-level* claim through a formulation **derived in this repository** (spec sections 1.1-1.5,
+# **Source availability.** The paper's body could not be obtained (our paper notes, `docs/papers/ergen2022.md`). This notebook
+# checks the *abstract-level* claim through a formulation **derived in this repository** (§§1.1-1.5,
 # `bnrepro.ergen2022.convex`), not the paper's Theorem 2.2 itself; its BN scaling and constants may differ
 # from the paper's. The only verified facts it leans on are that the program uses whitened data with
 # $U'^\top U'=I$.
@@ -137,7 +137,7 @@ p_cvx = np.array([r["sol"].value for r in results])
 #
 # Gaussian data is in general position almost surely, so the $n$ planes $\{s:u_k'^\top s=0\}$ in $\mathbb R^3$ cut it
 # into exactly $2\sum_{k=0}^{2}\binom{n-1}{k}$ cells; the enumeration must find every one (equality, no tolerance).
-# For comparison we also record what dense Gaussian sampling of $s$ finds: the spec's point that sampling misses
+# For comparison we also record what dense Gaussian sampling of $s$ finds: the paper notes' point that sampling misses
 # thin cells, as a measurement (not a pass/fail criterion).
 
 # %%
@@ -191,7 +191,7 @@ verdict.measure("max over data seeds of recovered width", rec_widths.max())
 # transient dip below $p_{\rm cvx}$ would count. The tolerance $10^{-6}$ relative covers the solver accuracy (above).
 # One value per data set (the lowest over optimizers, widths, inits and steps), decided on the worst data set.
 #
-# Closeness (*regime*): the spec's preliminary runs were $0.5$-$2\%$ above the optimum; $5\%$ is its criterion,
+# Closeness (*regime*): the paper notes' preliminary runs were $0.5$-$2\%$ above the optimum; $5\%$ is its criterion,
 # applied to the best run per data set (worst data set decides). Every run must also stay finite (*regime*: a
 # diverged run would say nothing).
 
@@ -294,7 +294,7 @@ plt.show()
 # %%
 verdict.deviation(
     "The paper's body was not available: the BN scaling (shift alpha/sqrt(n)), the convex program and the weight "
-    "recovery are this repository's derivation from the problem statement (spec sections 1.1-1.5); the verdict "
+    "recovery are this repository's derivation from the problem statement (§§1.1-1.5); the verdict "
     "tests the abstract-level claim through it, not the paper's Theorem 2.2 or any of its numbers."
 )
 verdict.deviation(

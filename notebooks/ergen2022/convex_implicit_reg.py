@@ -20,12 +20,12 @@
 # > regularization for mimicking and substantially improving the performance of standard BN networks."
 # > (Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci, ICLR 2022, **abstract**)
 #
-# **Source caveat.** The paper's body could not be obtained (spec `shared/papers/ergen2022.md`, "Source
-# availability"): its encoding, its CIFAR setup and its numbers are unknown. This notebook checks the
-# *abstract-level* claim through the formulation derived in the spec (sections 1-3, tag [D]), not the paper's
+# **Source caveat.** The paper's body could not be obtained (our paper notes, `docs/papers/ergen2022.md`, "What of the
+# paper could be read"): its encoding, its CIFAR setup and its numbers are unknown. This notebook checks the
+# *abstract-level* claim through the formulation derived in `docs/papers/ergen2022.md` (sections 1-3, derived), not the paper's
 # theorems or figures.
 #
-# **Model and encoding (spec sections 1.3 and 3, derived).** The BN network's convex program sees the data only
+# **Model and encoding (§§1.3 and 3, derived).** The BN network's convex program sees the data only
 # through the whitened matrix $U'=[U,\mathbf 1/\sqrt n]$ ($PX=U\Sigma V^\top$): all singular directions are equal
 # to it. GD on the non-convex network moves direction $i$ at a rate $\propto\sigma_i^2$ and so favours the top
 # singular directions. The explicit encoding tested here is **truncated whitening**: the same convex program on
@@ -34,14 +34,14 @@
 #
 # **Three methods per seed**, on the same training draw:
 # 1. *GD-BN*: the non-convex two-layer BN network (`Linear -> BatchNorm1d -> ReLU -> Linear`, width 100, the
-#    objective of spec 1.1 with $\beta=10^{-2}$), full-batch GD from PyTorch's default initialization;
+#    objective of §1.1 with $\beta=10^{-2}$), full-batch GD from PyTorch's default initialization;
 # 2. *whitened convex optimum*: the global optimum of the BN training problem; with $n\le d$ it is the closed form
-#    of spec section 2 (per output column);
+#    of §2 (per output column);
 # 3. *truncated convex*: the convex program on $U'_k$ with sampled hyperplane patterns plus the label patterns.
 #
-# **Two tasks.** (a) a class pair (spec C4: n = 300, 5 seeds); (b) 10-class one-vs-all (spec C5), smaller: the
+# **Two tasks.** (a) a class pair (C4: n = 300, 5 seeds); (b) 10-class one-vs-all (C5), smaller: the
 # convex side is $C$ independent scalar programs sharing one set of sampled patterns (one group per
-# (pattern, class), the lab practice of spec section 4), the BN network is one network with $C$ outputs.
+# (pattern, class), the lab practice of §4), the BN network is one network with $C$ outputs.
 #
 # **Checks** (verdict version 2). The abstract's sentence "mimicking and substantially improving" makes two
 # statements; they are two parts of the claim, judged apart (in v1 "improves" was a set of non-essential checks,
@@ -54,7 +54,7 @@
 #   test are this one check now).
 #
 # So the status reads: **reproduced** = both parts; **partial** = one reproduced, the other not; **not-reproduced**
-# = neither reproduced, one failed; **inconclusive** = neither decided (few seeds give wide intervals). The spec's
+# = neither reproduced, one failed; **inconclusive** = neither decided (few seeds give wide intervals). The paper notes'
 # preliminary runs (section 3) suggest "improves" will not reproduce. No sanity, regime or control checks: the
 # three methods' accuracies are the measurement itself.
 
@@ -97,7 +97,7 @@ from bnrepro.ergen2022 import tasks
 verdict = claims.open(
     claim_id,
     statement=(
-        "Abstract-level claim, checked through the spec's derived formulation (the paper's body was not available): "
+        "Abstract-level claim, checked through the paper notes' derived formulation (the paper's body was not available): "
         "encoding GD's implicit bias explicitly in the convex BN program (truncated whitening to the top-k singular "
         "directions, k chosen on a validation split) mimics the GD-trained BN network (part 'mimics': within 0.03 "
         "of GD-BN's mean test accuracy and at least 0.05 above the whitened convex optimum, on a class pair and on "
@@ -105,7 +105,7 @@ verdict = claims.open(
         "on its 90% interval over seeds, i.e. a one-sided paired t-test p < 0.05). 'reproduced' = both parts, "
         "'partial' = one of them."
     ),
-    source="Abstract; spec sections 3, 4 and 6 (C4, C5)",
+    source="Abstract; §§3, 4 and 6 (C4, C5)",
     evidence="abstract",
     stand_ins=[
         "formulation: BN scaling and the whitened convex program derived here, not the paper's",
@@ -147,10 +147,10 @@ print(f"beta={beta}; GD-BN width {width}, lr {gd_lr}, {gd_steps} full-batch step
 # is stable only below about $2/\lambda_{\max}\approx3\times10^{-4}$. In a pilot (pair task, seeds 0-4, 1500 steps)
 # lr $3\times10^{-3}$ diverged on every seed and $10^{-3}$ on one; $10^{-4}$, $2\times10^{-4}$ and $3\times10^{-4}$
 # (seeds 0, 1) trained without diverging, with test accuracy 0.81-0.83 for all three; we use the largest,
-# $3\times10^{-4}$ (the spec's "lr 0.05" is for a mean loss: $0.05/n\approx1.7\times10^{-4}$ here). "Stable" means
+# $3\times10^{-4}$ (the paper notes' "lr 0.05" is for a mean loss: $0.05/n\approx1.7\times10^{-4}$ here). "Stable" means
 # no divergence and an objective falling by more than an order of magnitude; BN's scale-invariant layer still
 # shows transient increases of the objective in the first steps, as usual for GD near its stability edge.
-# GD is run for a fixed number of steps: it is GD's *finite-time* bias that is being encoded (spec section 3), so
+# GD is run for a fixed number of steps: it is GD's *finite-time* bias that is being encoded (§3), so
 # GD-BN is not expected to reach the convex optimum $p^*$; its final objective is reported beside $p^*$.
 
 # %% [markdown]
@@ -187,14 +187,14 @@ verdict.timing("10-class task total", time.perf_counter() - t0)
 # **Part `mimics`** (95% intervals).
 # - *Far above the whitened optimum*: mean acc(truncated) $-$ mean acc(whitened) $\ge0.05$. Five points is well
 #   beyond the seed-to-seed noise of a 2000-image test set (binomial s.e. about 0.009 per seed, smaller for the mean)
-#   and about a third to a half of the gap the spec's preliminary runs saw between GD-BN and the whitened optimum
+#   and about a third to a half of the gap the paper notes' preliminary runs saw between GD-BN and the whitened optimum
 #   (13-20 points): truncation must recover a substantial part of that gap, not a rounding error.
 # - *Within a margin of GD-BN*: mean acc(truncated) $\ge$ mean acc(GD-BN) $-0.03$. "Mimicking" a network cannot mean
 #   equality of accuracies between a convex program on sampled patterns and a non-convex network; three points is
-#   the spec's suggested margin (section 6, C4), below the 13-20 point gap that separates the whitened optimum from
+#   the paper notes' suggested margin (section 6, C4), below the 13-20 point gap that separates the whitened optimum from
 #   GD-BN, so passing it means the truncated program sits with GD-BN, not with the whitened optimum.
 #
-# The 10-class task's checks belong to the part too: the claim is about CIFAR classification in general, and spec C5
+# The 10-class task's checks belong to the part too: the claim is about CIFAR classification in general, and C5
 # asks for the same relative criteria there. Its smaller scale is a deviation, stated below.
 #
 # **Part `improves`.** mean acc(truncated) $-$ acc(GD-BN) $>0$, decided on the 90% t interval of the paired
@@ -277,9 +277,9 @@ plt.show()
 
 # %%
 verdict.deviation(
-    "The paper's body was not available (spec 'Source availability'): this verdict checks the abstract-level claim "
-    "through the spec's derived formulation (BN scaling, whitened convex program, truncation as the encoding), not the "
-    "paper's theorems, encoding, experimental setup or numbers, none of which could be read."
+    "The paper's body was not available (`docs/papers/ergen2022.md`, 'What of the paper could be read'): this verdict checks "
+    "the abstract-level claim through the paper notes' derived formulation (BN scaling, whitened convex program, truncation "
+    "as the encoding), not the paper's theorems, encoding, experimental setup or numbers, none of which could be read."
 )
 if ds.substituted:
     verdict.deviation(
@@ -287,14 +287,14 @@ if ds.substituted:
         f"(pair {pair[0]} vs {pair[1]}; 10-class one-vs-all on its 10 classes). Reason: {ds.reason}"
     )
 verdict.deviation(
-    "The paper's encoding is unknown (spec section 3, [U]); we test truncated whitening to the top-k singular "
+    "The paper's encoding is unknown (§3, not verified); we test truncated whitening to the top-k singular "
     f"directions with k in {k_grid} (pair) and {ova_k_grid} (10-class) chosen on a validation split. The weighted "
-    "family Lambda = (sigma_1/sigma_j)^p of the spec was not run (budget)."
+    "family Lambda = (sigma_1/sigma_j)^p of `docs/papers/ergen2022.md` was not run (budget)."
 )
 verdict.deviation(
-    "The baseline is full-batch GD (the spec's 'GD provides an algorithmic bias'), not the SGD of the abstract's "
+    "The baseline is full-batch GD (the paper notes' 'GD provides an algorithmic bias'), not the SGD of the abstract's "
     f"experiments: width {width}, PyTorch default initialization, lr {gd_lr} (stable-step pilot, see the markdown), "
-    f"{gd_steps} steps, objective of spec 1.1 with beta = {beta}; BN at test time uses the training-batch statistics."
+    f"{gd_steps} steps, objective of §1.1 with beta = {beta}; BN at test time uses the training-batch statistics."
 )
 verdict.deviation(
     f"Small subsets instead of the paper's (unknown, probably full) CIFAR sets: pair n = {2 * pair_train_per_class} "
@@ -305,7 +305,7 @@ verdict.deviation(
     f"Sampled hyperplane patterns ({pattern_samples} Gaussian draws for the pair, {ova_pattern_samples} for 10 classes, "
     "plus the label patterns) instead of all: the truncated program is solved over a subset of its patterns "
     "(an upper bound on its optimum; every solution is a realizable BN network on the truncated data). The pair "
-    "uses the spec's P ~ 100; fewer patterns restrict the truncated model further and can move its accuracy by a "
+    "uses the paper notes' P ~ 100; fewer patterns restrict the truncated model further and can move its accuracy by a "
     "few points at this n, so the pattern count was not cut to save time (it dominates the run time: a Clarabel "
     f"solve at n = 300, k = 50, P ~ 100 takes tens of seconds). Clarabel tolerances {solver_tol} (accuracy "
     "comparisons, not equivalence checks)."

@@ -18,13 +18,13 @@
 # > BN network, and we design an approach to explicitly encode this implicit regularization into the convex
 # > objective." (Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci, ICLR 2022, **abstract**)
 #
-# **Source caveat.** The paper's body could not be obtained (spec `ergen2022.md`, "Source availability"). This
-# notebook checks the abstract-level claim through the formulation *derived* in the spec (sections 1-3, tag [D]):
+# **Source caveat.** The paper's body could not be obtained (our paper notes, `docs/papers/ergen2022.md`, "What of the paper could be read"). This
+# notebook checks the abstract-level claim through the formulation *derived* in `docs/papers/ergen2022.md` (sections 1-3):
 # its BN scaling, whitening and closed form are this repository's derivations, not the paper's theorems, and no
-# number here is compared with a number of the paper. Third-party notes [V-3p] say GD "prioritizes high singular
+# number here is compared with a number of the paper. Third-party notes say GD "prioritizes high singular
 # value directions of the training data".
 #
-# **The derived mechanism** (spec section 3). With $PX=U\Sigma V^\top$ the BN output of neuron $j$ depends on $w_j$
+# **The derived mechanism** (§3). With $PX=U\Sigma V^\top$ the BN output of neuron $j$ depends on $w_j$
 # only through the whitened direction $v_j=\Sigma V^\top w_j$ (it is $\gamma_j U v_j/\|v_j\|+\alpha_j/\sqrt n$), and
 # $\nabla_w L=V\Sigma U^\top g$, so a GD step moves $v$ by $-\eta\,\Sigma^2U^\top g$: **whitened direction $i$ learns
 # at rate $\propto\sigma_i^2$**, while the convex (whitened) program treats all directions alike. In finite time GD
@@ -42,7 +42,7 @@
 #
 # **Checks** (verdict version 2; thresholds argued where they are checked; per-seed values, the worst seed deciding
 # unless said otherwise):
-# - *claim, part `top-k-vs-uniform`*: the trained first layer is concentrated on the top-$k$ directions (spec:
+# - *claim, part `top-k-vs-uniform`*: the trained first layer is concentrated on the top-$k$ directions (paper notes:
 #   $\ge5k/r$); *control* for it: the random initialization must *not* pass the same threshold. Where it does (issue
 #   13's audit found 5.31 for the initialization against GD's 5.07 at the paper scale) the part is inconclusive: the
 #   criterion cannot tell GD's bias from the geometry of a random vector;
@@ -99,12 +99,12 @@ from bnrepro.ergen2022 import tasks, training
 verdict = claims.open(
     claim_id,
     statement=(
-        "Abstract-level claim, checked through the spec's derived formulation (the paper's body was not available): "
+        "Abstract-level claim, checked through the paper notes' derived formulation (the paper's body was not available): "
         "full-batch GD on the non-convex two-layer BN ReLU network prioritizes the top singular directions of the "
         "data (whitened direction i moves at a rate proportional to sigma_i^2), so it does not reach the whitened "
         "global optimum, and it generalizes better than that optimum on an image task."
     ),
-    source="Abstract ('Gradient Descent provides an algorithmic bias effect'); spec sections 3 and 6 (C3), derived",
+    source="Abstract ('Gradient Descent provides an algorithmic bias effect'); §§3 and 6 (C3), derived",
     evidence="abstract",
     stand_ins=[
         "formulation: BN scaling, whitening, closed-form optimum and the sigma_i^2 mechanism derived here, not the "
@@ -203,7 +203,7 @@ col = {key: np.array([row[key] for row in rows]) for key in rows[0]}
 # ## Sanity and regime: the closed form is the global optimum of this objective, and GD ran stably
 #
 # *Sanity*: the closed-form value must equal the objective of its own two-neuron network through a real BN forward
-# pass (relative $10^{-8}$: float64 rounding, spec C2's tolerance). *Regime*: the centred training data must have
+# pass (relative $10^{-8}$: float64 rounding, C2's tolerance). *Regime*: the centred training data must have
 # rank $n-1$ (the closed form's condition); GD's stability: no step may raise the objective by more than 1% (an
 # unstable learning rate shows spikes of orders of magnitude, as in the pilot at $10^{-3}$; v1 called it
 # non-essential: it qualifies the run, so an unstable run puts the claim out of regime).
@@ -226,7 +226,7 @@ print("GD training accuracy per seed:    ", np.array2string(col["train_acc_gd"],
 #
 # **The weak baseline, stated first.** A random isotropic $w$ gives $v=\Sigma V^\top w$ with $E[v_i^2]\propto\sigma_i^2$:
 # on image data, whose spectrum decays fast, the *initialization* is already far more concentrated than the uniform
-# $k/r$. So the spec's criterion (GD's top-$k$ energy $\ge5\,k/r$, [P] measured 0.87-0.93 vs 0.17) is necessary
+# $k/r$. So the paper notes' criterion (GD's top-$k$ energy $\ge5\,k/r$, pilots measured 0.87-0.93 vs 0.17) is necessary
 # but cannot tell GD's bias from the geometry of a random vector; we keep it (part `top-k-vs-uniform`) with the
 # random initialization as its *control*: the same measurement before GD has acted, which must stay below the
 # threshold on every seed (if it does not, the criterion cannot discriminate and the part is inconclusive). We add
@@ -339,7 +339,7 @@ plt.show()
 # ## Sanity: GD stays above the global optimum
 #
 # $p^*$ is a lower bound on the objective of every BN network of any width, so $p_{GD}\ge p^*$ always, and equality
-# after a finite GD run is out of reach in float64: the strict inequality on every seed (spec C3) fails only on a bug
+# after a finite GD run is out of reach in float64: the strict inequality on every seed (C3) fails only on a bug
 # (a closed form that is not the optimum, or two objectives that disagree). v1 counted it as evidence that GD "does
 # not reach" the optimum; it is not evidence about GD's bias: the gap is almost all weight decay (PyTorch's default
 # BN scale $\gamma_{\rm pt}=1$ gives $\gamma_j=\sqrt n$, a penalty $\tfrac\beta2 mn$ that GD removes only slowly), as
@@ -360,7 +360,7 @@ verdict.measure("min over seeds of the weight-decay share of p_GD(T)", np.min(co
 #
 # Test accuracy on all `n_test_per_class` test images per class; GD's network uses the training batch's BN
 # statistics, the optimum's network goes through `eg.bn_predict` (the same rule). The claim: GD's accuracy is higher
-# than the optimum's on the same draw, in the mean over seeds (threshold 0), which the spec's preliminary runs put at
+# than the optimum's on the same draw, in the mean over seeds (threshold 0), which the paper notes' preliminary runs put at
 # about 0.13 (GD 0.83 vs optimum 0.70). v1 checked the point mean (essential) and a one-sided paired t-test at
 # $p<0.05$ (non-essential); they are one check now: the mean of the paired differences, decided on its two-sided 90%
 # t interval, whose lower end is above 0 exactly when the one-sided test gives $p<0.05$.
@@ -405,26 +405,26 @@ plt.show()
 # %%
 verdict.deviation(
     "The paper's body was not available: this verdict checks the abstract-level claim (GD's algorithmic bias on "
-    "the non-convex BN network) through the spec's derived formulation (BN scaling, whitening, closed-form optimum "
-    "and the sigma_i^2 mechanism are derivations, spec sections 1-3 [D]), not the paper's theorems or numbers."
+    "the non-convex BN network) through the paper notes' derived formulation (BN scaling, whitening, closed-form optimum "
+    "and the sigma_i^2 mechanism are derivations, §§1-3, derived), not the paper's theorems or numbers."
 )
 if ds.substituted:
     verdict.deviation(f"Data substituted: requested {ds.requested}, used {ds.used} ({ds.reason}); pair {pair}.")
 verdict.deviation(
-    f"Setting not given by the paper (ours, after spec C3): n = {n} training images ({n // 2} per class, one draw per "
+    f"Setting not given by the paper (ours, after C3): n = {n} training images ({n // 2} per class, one draw per "
     f"seed), {n_test_per_class} test images per class, width {width}, beta = {beta}, PyTorch default initialization, "
     f"full-batch GD on PyTorch's parameters with the sum objective, lr = {lr} (largest spike-free value of a pilot "
     f"grid, see the notebook), {steps} steps (fixed by the time budget). The paper's optimizer and schedule are unknown."
 )
 verdict.deviation(
-    "The spec's criterion (top-k energy >= 5 k/r) is weak: a random isotropic first layer already has energy "
+    "The paper notes' criterion (top-k energy >= 5 k/r) is weak: a random isotropic first layer already has energy "
     "proportional to sigma_i^2 and passes it (see the initialization's top-k energy in the measurements). The claim "
     "is carried instead by the contrast with the global optimum's neurons and by GD's displacement against the "
     "initialization; the sigma_i^2 rate itself is a chain-rule identity, so we test its consequence (movement rising "
     "with sigma_i), not the identity."
 )
 verdict.deviation(
-    "Test-time BN uses the training batch's mean and norm (spec section 6) for both networks; the paper's rule is unknown."
+    "Test-time BN uses the training batch's mean and norm (§6) for both networks; the paper's rule is unknown."
 )
 for text in verdict.deviations:
     print("-", text)

@@ -5,8 +5,10 @@
 
 The executed notebook and its HTML are written whether or not the notebook
 fails (papermill marks the failing cell), and normalized so that the same run
-gives the same bytes. The exit status is non-zero when the notebook failed or
-finished without writing its verdict, so a failure is never taken for a result.
+gives the same bytes. The HTML loads MathJax from results/mathjax/ by a relative
+path (`python -m bnrepro.mathjax` puts it there), so its math renders offline.
+The exit status is non-zero when the notebook failed or finished without
+writing its verdict, so a failure is never taken for a result.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from bnrepro import claims
+from bnrepro import claims, mathjax
 
 _VOLATILE = ("start_time", "end_time", "duration")
 # where IPython compiles each cell: a per-process temp path that shows in warnings and tracebacks
@@ -66,6 +68,13 @@ def _coalesced(outputs: list, cell_name: str) -> list:
     return merged
 
 
+def render_html(nb: nbformat.NotebookNode, page_dir: Path) -> str:
+    """The notebook as HTML for a page in `page_dir`. Its math is typeset by the MathJax copy in results/mathjax/
+    (`bnrepro.mathjax`), linked by a relative path, so that it renders offline; nothing in it depends on the time."""
+    body, _ = HTMLExporter(mathjax_url=mathjax.url(page_dir)).from_notebook_node(nb)
+    return body
+
+
 def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: Path) -> int:
     threads = str(parameters.get("threads", 1))
     os.environ.update({var: threads for var in _THREAD_VARS})  # read by BLAS when the kernel starts
@@ -93,8 +102,7 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
         status = 1
     executed = normalize(nbformat.read(ipynb, as_version=4), notebook)
     nbformat.write(executed, ipynb)
-    body, _ = HTMLExporter().from_notebook_node(executed)
-    html.write_text(body)
+    html.write_text(render_html(executed, html.parent))
     if status == 0 and not verdict.is_file():
         print(f"bnrepro.execute: {notebook} finished without writing {verdict}", file=sys.stderr)
         status = 1

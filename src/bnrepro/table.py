@@ -66,11 +66,24 @@ def _parts(verdict: dict) -> str:
     return "<br>".join(f"{p['name']}: {p['status']}" for p in verdict["parts"])
 
 
-def _replicates(status: str | None, replicates: dict[int, Path], claim_id: str) -> str:
-    cells = []
+def replicate_statuses(claim_id: str, replicates: dict[int, Path]) -> dict[int, str | None]:
+    """The claim's status on each replicate (seed offset -> its claims folder): None where it was not run,
+    `error` where its verdict is invalid."""
+    statuses = {}
     for offset, claims_dir in replicates.items():
         verdict, _, _ = load(claim_id, claims_dir)
-        other = verdict["status"] if verdict else "error" if claims.verdict_path(claim_id, claims_dir).exists() else None
+        statuses[offset] = verdict["status"] if verdict else "error" if claims.verdict_path(claim_id, claims_dir).exists() else None
+    return statuses
+
+
+def replicate_dirs(offsets, claims_dir: Path) -> dict[int, Path]:
+    """Seed offset -> the claims folder of that replicate, beside the main run's `claims_dir`."""
+    return {k: claims.results_root(k, claims_dir.parent) / "claims" for k in offsets}
+
+
+def _replicates(status: str | None, replicates: dict[int, Path], claim_id: str) -> str:
+    cells = []
+    for offset, other in replicate_statuses(claim_id, replicates).items():
         if other is None:
             cells.append(f"+{offset}: not run")
         else:
@@ -166,7 +179,7 @@ def write(claim_ids: list[str], out: str | Path, claims_dir: str | Path = "resul
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     claims_dir = Path(claims_dir)
-    replicates = {k: claims.results_root(k, claims_dir.parent) / "claims" for k in replicate_offsets}
+    replicates = replicate_dirs(replicate_offsets, claims_dir)
     text = render(list(claim_ids), out, claims_dir, replicates)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(text)

@@ -58,7 +58,7 @@ for _replicate in (False, True):
 
 
 # One target per paper (`snakemake cao2023`) and per claim (`snakemake cao2023_uniform_margin`), for the
-# main run or, with --config seed_offset=K, for that replicate.
+# main run or, with --config seed_offset=K, for that replicate; each brings the MathJax its rendered notebooks load.
 for _paper in PAPERS:
 
     rule:
@@ -66,6 +66,7 @@ for _paper in PAPERS:
             _paper
         input:
             verdicts([c for c in CLAIMS if split_id(c)[0] == _paper], SEED_OFFSET),
+            "results/mathjax",  # the rendered notebooks' math
 
 
 for _claim in CLAIMS:
@@ -75,3 +76,4 @@ for _claim in CLAIMS:
             target_name(_claim)
         input:
             verdicts([_claim], SEED_OFFSET),
+            "results/mathjax",

@@ -10,8 +10,8 @@ from snakemake_interface_executor_plugins.settings import DeploymentMethod
 # bnrepro is imported from the checkout, so a conda user (--use-conda) needs no install step.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 try:
-    from bnrepro import registry, table
-    from bnrepro.claims import split_id, verdict_path
+    from bnrepro import page, registry, table
+    from bnrepro.claims import run_record_path, split_id, verdict_path
 except ImportError as error:
     raise WorkflowError(
         f"cannot import bnrepro ({error}). Install the project first: `make setup` "

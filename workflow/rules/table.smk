@@ -1,6 +1,6 @@
 # results/claims.md: one table of every claim, with the status of each replicate in `replicate_offsets`
 # beside the main one; results/replicates/K/claims.md: the table of one replicate. When a claim fails,
-# these rules cannot run (an input is missing), so `onerror` writes the tables instead, with an `error`
+# these rules cannot run (an input is missing), so `onerror` writes the tables (and results/index.html) instead, with an `error`
 # row for each missing verdict; the run still exits non-zero.
 
 
@@ -46,10 +46,11 @@ rule replicates:
 
 onerror:
     table.write(CLAIMS, "results/claims.md", replicate_offsets=REPLICATE_OFFSETS)
+    page.write(CLAIMS, "results/index.html", replicate_offsets=REPLICATE_OFFSETS)
     for offset in sorted({SEED_OFFSET, *REPLICATE_OFFSETS} - {0}):
         table.write(CLAIMS, f"results/replicates/{offset}/claims.md", f"results/replicates/{offset}/claims")
     print(
-        "Some claims failed: results/claims.md marks them `error`; read results/notebooks/<paper>-<slug>.html "
+        "Some claims failed: results/claims.md and results/index.html mark them `error`; read results/notebooks/<paper>-<slug>.html "
         "for the failing cell.",
         file=sys.stderr,
     )

@@ -1,4 +1,4 @@
-"""Protocol C3 of the spec: the five initializations of one set of random weights,
+"""Protocol C3: the five initializations of one set of random weights,
 trained with identical mini-batches ("smart initialization": BN's statistics at
 initialization folded into a plain network)."""
 

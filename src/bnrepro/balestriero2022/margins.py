@@ -1,6 +1,6 @@
 """Mini-batch jitter of BN's partition and grid-based decision-boundary margins (claim minibatch-margin).
 
-Jitter law (derived from BN's definitions, spec C4a). A layer-1 unit with weight row w and BN
+Jitter law (derived from BN's definitions, C4a). A layer-1 unit with weight row w and BN
 centring c = mu_B = w^T mean_{x in B} x has the hyperplane {x : w^T x = mu_B}, at signed offset
 mu_B / ||w|| along its unit normal. Over mini-batches of B rows drawn without replacement from N
 rows, Var(mu_B) = w^T Sigma w / B * (N - B) / (N - 1) (Sigma the population covariance, 1/N), so
@@ -8,7 +8,7 @@ rows, Var(mu_B) = w^T Sigma w / B * (N - B) / (N - 1) (Sigma the population cova
     std(offset) = sqrt(w^T Sigma w / B * (N - B) / (N - 1)) / ||w||
                 = RMS distance of the data to the population hyperplane / sqrt(B) * sqrt((N - B) / (N - 1)).
 
-Margins (spec C4b). The decision boundary of each model is located on a grid over the data's
+Margins (C4b). The decision boundary of each model is located on a grid over the data's
 bounding box +- pad: a pixel is on the boundary when its predicted class differs from one of its
 4 neighbours. A training point's margin is its Euclidean distance to the nearest boundary pixel
 (a KD-tree query), negative when the model misclassifies the point. A pixel flagged this way lies
@@ -16,7 +16,7 @@ within one grid step h of the true boundary, and every true boundary point insid
 within h*sqrt(2) (a cell diagonal) of a flagged pixel, so the grid margin is within h*sqrt(2) of
 the exact distance (for boundaries that do not slip between two pixels).
 
-The experiment (spec C4b): `train_pair` trains the `bn` and `pop` variants of one network per seed
+The experiment (C4b): `train_pair` trains the `bn` and `pop` variants of one network per seed
 with identical initialization and mini-batches; `pair_margins` gives their signed margins.
 
 Everything works on a leading model axis (seeds x variants), as `SwitchableMLP` does.

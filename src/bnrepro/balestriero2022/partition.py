@@ -1,7 +1,7 @@
 """The spline partition of a `SwitchableMLP` and how far it lies from the data.
 
 Every hidden unit k of layer l computes h = (w_k^T z - c_k) / b_k on its layer
-input z (C.2 of the spec): its hyperplane {z : w_k^T z = c_k} is a boundary of
+input z (C.2): its hyperplane {z : w_k^T z = c_k} is a boundary of
 the layer's partition. A mode of the shared network fixes (c, b):
 
 - "population" (BN with supplied statistics): c = mu - beta sigma / gamma, b = sigma / gamma;

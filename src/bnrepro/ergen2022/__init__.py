@@ -12,7 +12,7 @@
 
 The paper's body was not available: the convex formulation is a derivation
 from the problem statement, checked numerically, not a transcription (see
-the `convex` docstring and shared/papers/ergen2022.md).
+the `convex` docstring and docs/papers/ergen2022.md).
 """
 
 from . import training as training

@@ -2,16 +2,17 @@
 Ergen, Sahiner, Ozturkler, Pauly, Mardani & Pilanci (ICLR 2022).
 
 Provenance. The paper's body could not be obtained (see
-shared/papers/ergen2022.md, "Source availability"). What is the paper's:
+docs/papers/ergen2022.md, "What of the paper could be read"). What is the paper's:
 the claim that weight-decay regularised ReLU networks with BN are equivalent
 to a finite convex program on a *whitened* data matrix U' with
 U'^T U' = I, and that the weights have closed forms when n <= d. Everything
 below -- the BN scaling, the convex program, the weight recovery, the closed
-form -- is a **derivation** made from that problem statement (spec sections
-1-2, tag [D]) and checked numerically in tests/test_ergen2022.py; it is not a
-transcription of the paper's Theorem 2.2 and its constants may differ.
+form -- is a **derivation** made from that problem statement (sections 1-2 of
+docs/papers/ergen2022.md, cited below as §1.1 etc.) and checked numerically in
+tests/test_ergen2022.py; it is not a transcription of the paper's Theorem 2.2
+and its constants may differ.
 
-The model (spec section 1.1). Data X (n, d), labels y (n,), m neurons:
+The model (§1.1). Data X (n, d), labels y (n,), m neurons:
 
     BN_{gamma,alpha}(h) = gamma * P h / ||P h|| + (alpha / sqrt(n)) 1,
     P = I - 11^T / n  (full-batch statistics, no epsilon)
@@ -75,7 +76,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# The non-convex network (spec 1.1)
+# The non-convex network (§1.1)
 # ---------------------------------------------------------------------------
 
 
@@ -124,7 +125,7 @@ def objective(X, y, W, gamma, alpha, a, beta):
 
 
 # ---------------------------------------------------------------------------
-# Whitening (spec 1.2)
+# Whitening (§1.2)
 # ---------------------------------------------------------------------------
 
 
@@ -148,7 +149,7 @@ class Whitening:
         return self.Up.shape[0]
 
     def truncate(self, k: int) -> Whitening:
-        """The top-k whitening U'_k = [U_k, 1/sqrt(n)] (spec section 3: GD's bias made explicit)."""
+        """The top-k whitening U'_k = [U_k, 1/sqrt(n)] (§3: GD's bias made explicit)."""
         if not 1 <= k <= self.rank:
             raise ValueError(f"truncation k must be in 1..rank={self.rank}, got {k}")
         U, sigma, V = self.U[:, :k], self.sigma[:k], self.V[:, :k]
@@ -158,7 +159,7 @@ class Whitening:
         """Whitened coordinates of any rows x: [(x - mean) V Sigma^-1, 1/sqrt(n)], (N, r+1).
 
         On the training rows this is U' itself; on new rows it is what BN with the
-        training-batch statistics feeds the ReLU (spec section 6, test time).
+        training-batch statistics feeds the ReLU (§6, test time).
         """
         Z = (np.asarray(X, dtype=float) - self.mean) @ (self.V / self.sigma)
         return np.hstack([Z, np.full((len(Z), 1), 1.0 / np.sqrt(self.n))])
@@ -172,7 +173,7 @@ class Whitening:
         singular direction i, averaged over neurons with `weights` (default equal): (r,), sums to 1.
 
         A uniform spread gives 1/r per direction; GD's bias to the top directions shows as
-        mass concentrated on the first entries (spec section 3).
+        mass concentrated on the first entries (§3).
         """
         v = self.directions(W)
         share = v**2 / np.sum(v**2, axis=0)
@@ -210,7 +211,7 @@ def whiten(X, rtol=None) -> Whitening:
 
 
 # ---------------------------------------------------------------------------
-# Hyperplane arrangements of U' (spec 1.5)
+# Hyperplane arrangements of U' (§1.5)
 # ---------------------------------------------------------------------------
 
 
@@ -234,7 +235,7 @@ def has_pattern(patterns, pattern) -> bool:
 def sign_patterns(y):
     """The label patterns 1[y > 0], 1[y < 0] and all-ones (2, n) or (3, n) as bool.
 
-    Appended to sampled patterns (spec section 6): in the n <= d regime they
+    Appended to sampled patterns (§6): in the n <= d regime they
     carry the closed-form optimum of section 2.
     """
     y = np.asarray(y)
@@ -249,7 +250,7 @@ def _lexicographic(primary, secondary, tol):
 def arrangements_exact(Up, tol=1e-9):
     """Every pattern 1[U' s >= 0], s in R^{r+1}, for U' with at most 3 columns: bool (P, n).
 
-    Derived construction (spec 1.5, made exact without a finite epsilon).
+    Derived construction (§1.5, made exact without a finite epsilon).
     Every pattern 1[U' s >= 0] is the pattern of an open cell of the central
     arrangement {s: u'_k . s = 0}, since the last column of U' is positive
     (move s along e_last). Every cell has an extreme ray on its boundary, so
@@ -296,7 +297,7 @@ def arrangements_exact(Up, tol=1e-9):
 def arrangements_sampled(Up, samples, rng, chunk=20000):
     """Unique patterns 1[U' s >= 0] over `samples` Gaussian s ~ N(0, I): bool (P, n).
 
-    The lab's practice (spec 1.5, [U]); incomplete in general (thin cells are
+    The lab's practice (§1.5, not verified); incomplete in general (thin cells are
     missed), so a convex value over these patterns is an upper bound on p*.
     """
     Up = np.asarray(Up, dtype=float)
@@ -308,7 +309,7 @@ def arrangements_sampled(Up, samples, rng, chunk=20000):
 
 
 # ---------------------------------------------------------------------------
-# The convex program (spec 1.3)
+# The convex program (§1.3)
 # ---------------------------------------------------------------------------
 
 
@@ -345,10 +346,10 @@ def convex_objective(Up, y, beta, patterns, Q, Qp, weights=None):
 
 
 def solve_convex(Up, y, beta, patterns, weights=None, **solver_options) -> ConvexSolution:
-    """Solve the convex program of spec 1.3 with cvxpy + Clarabel.
+    """Solve the convex program of §1.3 with cvxpy + Clarabel.
 
     `weights` (r+1,), optional: the penalty becomes ||Lambda q_i|| with Lambda = diag(weights),
-    the weighted family of spec section 3 (all ones: the BN program itself).
+    the weighted family of §3 (all ones: the BN program itself).
     """
     Up, y = np.asarray(Up, dtype=float), np.asarray(y, dtype=float)
     patterns = np.asarray(patterns, dtype=bool)
@@ -383,7 +384,7 @@ def solve_convex(Up, y, beta, patterns, weights=None, **solver_options) -> Conve
 
 
 # ---------------------------------------------------------------------------
-# Weight recovery (spec 1.4) and the closed form (spec 2)
+# Weight recovery (§1.4) and the closed form (§2)
 # ---------------------------------------------------------------------------
 
 
@@ -392,7 +393,7 @@ def _network_from_q(q, sign, whitening: Whitening) -> Network:
 
     a = sign sqrt||q||, q~ = q / sqrt||q||, gamma = ||q~_{1:r}||, alpha = q~_{r+1},
     w = V Sigma^-1 q~_{1:r} / ||q~_{1:r}|| (the top direction where gamma = 0).
-    Derived (spec 1.4).
+    Derived (§1.4).
     """
     norms = np.linalg.norm(q, axis=1)
     qt = q / np.sqrt(np.where(norms > 0, norms, 1.0))[:, None]
@@ -407,7 +408,7 @@ def _network_from_q(q, sign, whitening: Whitening) -> Network:
 
 
 def recover_weights(solution: ConvexSolution, whitening: Whitening, rel_tol=1e-6) -> Network:
-    """Non-convex weights from the convex solution (spec 1.4, derived).
+    """Non-convex weights from the convex solution (§1.4, derived).
 
     Groups with ||q|| <= rel_tol * max ||q|| (interior-point dust) are dropped;
     each kept q_i gives a neuron with a > 0, each kept q'_i one with a < 0.
@@ -432,7 +433,7 @@ def _phi(s, beta):
 
 @dataclass
 class ClosedForm:
-    """The n <= d optimum (spec 2): value p*, the fitted parts u (of y_+) and
+    """The n <= d optimum (§2): value p*, the fitted parts u (of y_+) and
     u_neg (of y_-), and a two-neuron network (positive then negative neuron;
     a neuron with ||y_pm|| <= beta is dead, a = gamma = alpha = 0)."""
 
@@ -443,14 +444,14 @@ class ClosedForm:
 
 
 def closed_form(X, y, beta, whitening: Whitening | None = None) -> ClosedForm:
-    """Closed-form optimum when the centred data have rank n - 1 (spec 2, derived).
+    """Closed-form optimum when the centred data have rank n - 1 (§2, derived).
 
     U' is then n x n orthogonal, the program reduces to
     min_{u, u' >= 0} 1/2||u - u' - y||^2 + beta(||u|| + ||u'||), solved by
     group soft-thresholding u = (1 - beta/||y_+||)_+ y_+, u' likewise for y_-,
     p* = phi(||y_+||) + phi(||y_-||), phi(s) = beta s - beta^2/2 (s > beta),
     s^2/2 otherwise. The neurons have BN(X w) = u/sqrt||u||: w = V Sigma^-1 U^T u
-    (the spec's X^+ y_+ up to scale and null(P X) when X has full row rank),
+    (§2's X^+ y_+ up to scale and null(P X) when X has full row rank),
     gamma = ||P u||/sqrt||u||, alpha = 1^T u/(sqrt(n) sqrt||u||), a = +-sqrt||u||.
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)

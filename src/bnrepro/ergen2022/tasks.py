@@ -1,4 +1,4 @@
-"""The claims' data and the three-method comparison (spec sections 3 and 6).
+"""The claims' data and the three-method comparison (§§3 and 6).
 
 Synthetic draws for the equivalence and closed-form claims (`regression_data`,
 `closed_form_designs`). Image tasks for the GD-bias and CIFAR claims: a seeded,
@@ -42,7 +42,7 @@ __all__ = [
 
 # The class pair per data set when a claim asks for "a pair" (names as in Dataset.classes).
 # CIFAR-10: a pair of distinct vehicle classes, learnable from a few hundred images; the paper's
-# own choice is unknown. Fashion-MNIST: the spec's offline default (Pullover vs Coat).
+# own choice is unknown. Fashion-MNIST: the offline default of docs/papers/ergen2022.md (Pullover vs Coat).
 DEFAULT_PAIRS = {"cifar10": ("airplane", "automobile"), "fashion-mnist": ("Pullover", "Coat"), "digits": ("3", "8")}
 
 
@@ -146,7 +146,7 @@ class TruncatedFit:
 
 
 def fit_truncated(whitening, k: int, Y, samples: int, pattern_seed, X_eval, beta: float, **solver_options) -> TruncatedFit:
-    """The convex BN program on the top-k whitening U'_k (spec section 3: GD's bias made explicit).
+    """The convex BN program on the top-k whitening U'_k (§3: GD's bias made explicit).
 
     One scalar program per column of Y (n, C), sharing `samples` Gaussian patterns drawn from
     `np.random.default_rng(pattern_seed)`, each with its own label patterns; outputs on the rows of

@@ -1,4 +1,4 @@
-"""Training the non-convex BN network of `convex` (spec 1.1) with gradient descent or Adam.
+"""Training the non-convex BN network of `convex` (docs/papers/ergen2022.md §1.1) with gradient descent or Adam.
 
 Many independent networks train at once on a leading model axis (one per
 seed and width), in float64 torch, on the GPU when one is present. The
@@ -7,7 +7,7 @@ beta/2 on gamma, alpha and a, none on W, full-batch BN without epsilon), so
 every value compares with the convex optimum directly.
 
 The trained parameters are PyTorch's: BatchNorm1d's weight and bias
-(gamma_pt = gamma / sqrt(n), beta_pt = alpha / sqrt(n), spec 1.1), so GD and
+(gamma_pt = gamma / sqrt(n), beta_pt = alpha / sqrt(n), docs/papers/ergen2022.md §1.1), so GD and
 Adam follow the dynamics of a standard `Linear -> BatchNorm1d -> ReLU ->
 Linear` network with weight decay beta * n on the BN parameters and beta on
 the output layer. Initialization is PyTorch's default: W kaiming-uniform with
@@ -61,7 +61,7 @@ class BNNetworks(torch.nn.Module):
 
     @property
     def gamma(self):
-        """gamma of the spec's scaling, sqrt(n) * BatchNorm1d's weight (masked), (M, m)."""
+        """gamma of the scaling of docs/papers/ergen2022.md §1.1, sqrt(n) * BatchNorm1d's weight (masked), (M, m)."""
         return math.sqrt(self.n) * self.bn_weight * self.mask
 
     @property
