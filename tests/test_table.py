@@ -39,3 +39,9 @@ def test_table_rows(tmp_path):
     assert "1 claim(s) whose status differs from the main run" in text
     assert "| sanity |  | TLS offset = mean | 0 | &lt;= | 1e-12 |  |  | pass |" in text
     assert "| claim | mimics | \\|accuracy\\| | 0.45 | &gt;= | 0.5 | 3 | [" in text
+
+
+def test_seed_lists_are_described_by_count_and_ranges():
+    assert table.describe_seeds(list(range(10000))) == "10000: 0-9999"
+    assert table.describe_seeds([0, 1, 2, 3, 7, 9, 10]) == "7: 0-3, 7, 9-10"
+    assert table.describe_seeds([5]) == "1: 5"

@@ -31,6 +31,17 @@ def _rel(path: str | Path, start: Path) -> str:
     return Path(os.path.relpath(Path(path), start)).as_posix()
 
 
+def describe_seeds(seeds: list[int]) -> str:
+    """[0, 1, 2, 3, 7] -> "5: 0-3, 7": the count, then runs of consecutive seeds as ranges."""
+    runs: list[list[int]] = []
+    for seed in seeds:
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    return f"{len(seeds)}: " + ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def load(claim_id: str, claims_dir: Path) -> tuple[dict | None, dict | None, str | None]:
     """(verdict, run record, problem): the verdict is None, with the problem said, when it is missing or invalid."""
     path = claims.verdict_path(claim_id, claims_dir)
@@ -147,7 +158,7 @@ def render(claim_ids: list[str], out: Path, claims_dir: Path, replicates: dict[i
 def _details(v: dict) -> str:
     lines = [f"## `{v['id']}`: {BADGE[v['status']]}", "", f"> {v['statement']}", ""]
     replicate = f", seeds shifted by {v['seed_offset']}" if v.get("seed_offset") else ""
-    lines += [f"Source: {v['source']} ({EVIDENCE[v['evidence']]}). Scale `{v['scale']}`, seeds {v['seeds']}{replicate}.", ""]
+    lines += [f"Source: {v['source']} ({EVIDENCE[v['evidence']]}). Scale `{v['scale']}`, seeds ({describe_seeds(v['seeds'])}){replicate}.", ""]
     lines += [f"**Status**: {v['status']}: {v['reason']}", ""]
     if len(v["parts"]) > 1:
         lines += [f"- part `{p['name']}`: {p['status']} ({p['reason']})" for p in v["parts"]] + [""]

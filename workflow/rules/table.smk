@@ -8,6 +8,7 @@ rule claims_table:
     input:
         verdicts(CLAIMS),
         [verdicts(CLAIMS, offset) for offset in REPLICATE_OFFSETS],
+        code="src/bnrepro/table.py",
     output:
         report("results/claims.md", caption="../report/claims.rst", category="Summary"),
     log:
@@ -24,7 +25,8 @@ rule claims_table:
 
 rule replicate_table:
     input:
-        lambda wc: verdicts(CLAIMS, int(wc.offset)),
+        verdicts=lambda wc: verdicts(CLAIMS, int(wc.offset)),
+        code="src/bnrepro/table.py",
     output:
         "results/replicates/{offset}/claims.md",
     log:
