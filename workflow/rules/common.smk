@@ -10,13 +10,23 @@ from snakemake_interface_executor_plugins.settings import DeploymentMethod
 # bnrepro is imported from the checkout, so a conda user (--use-conda) needs no install step.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 try:
-    from bnrepro import page, registry, table
+    from bnrepro import page, registry, runlock, table
     from bnrepro.claims import run_record_path, split_id, verdict_path
 except ImportError as error:
     raise WorkflowError(
         f"cannot import bnrepro ({error}). Install the project first: `make setup` "
         "(or `pip install -c constraints.txt -e .` in your environment)."
     )
+
+# A run killed before it could remove its locks would block every later run until `snakemake --unlock`:
+# the main process clears such a stale lock itself, and refuses to start beside a run that is still going.
+if workflow.is_main_process:
+    try:
+        _note = runlock.recover(Path.cwd())  # where .snakemake/ is
+    except runlock.Busy as error:
+        raise WorkflowError(str(error))
+    if _note:
+        print(f"bnrepro: {_note}", file=sys.stderr)
 
 try:
     registry.validate(config, root=workflow.basedir, schema=Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
@@ -35,10 +45,11 @@ SEED_OFFSET = config["seed_offset"]
 # --config replicate_offsets=[K, ...]: the main table shows these replicates' statuses beside the main one.
 REPLICATE_OFFSETS = config["replicate_offsets"]
 PAPERS = sorted({split_id(c)[0] for c in CLAIMS})
-# A change to any library file reruns the claims (conservative, but never stale), except the modules that only
-# assemble the claims table and the reader's page from finished verdicts: no claim imports them.
-ASSEMBLY = {"src/bnrepro/table.py", "src/bnrepro/page.py"}
-LIBRARY = sorted(str(p) for p in Path("src/bnrepro").rglob("*.py") if str(p) not in ASSEMBLY) + ["src/bnrepro/house.mplstyle"]
+# A change to any library file reruns the claims (conservative, but never stale), except the modules no claim
+# imports: the claims table and the reader's page (built from finished verdicts) and the stale-lock check.
+NOT_IMPORTED_BY_CLAIMS = {"src/bnrepro/table.py", "src/bnrepro/page.py", "src/bnrepro/runlock.py"}
+LIBRARY = sorted(str(p) for p in Path("src/bnrepro").rglob("*.py") if str(p) not in NOT_IMPORTED_BY_CLAIMS)
+LIBRARY += ["src/bnrepro/house.mplstyle"]
 
 
 def claim_id(wildcards):
