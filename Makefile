@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	# torch first, alone: pip then takes the pinned CPU build and torchvision adds no CUDA packages.
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# MathJax's files for offline math, without the Jupyter Server they are packaged for.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt jupyter-server-mathjax
 	touch $@
 
 figures: setup

@@ -94,3 +94,16 @@ def test_a_bad_seed_range_is_rejected_naming_the_key(seeds, message):
     with pytest.raises(registry.ConfigError, match="params -> paper -> seeds") as error:
         registry.validate(config, root=ROOT)
     assert message in str(error.value)
+
+
+def test_the_fast_parameters_reader_agrees_with_jupytext_on_every_notebook():
+    import ast
+
+    import jupytext
+
+    notebooks = sorted((ROOT / "notebooks").rglob("*.py"))
+    assert len(notebooks) >= 21
+    for path in notebooks:
+        cell = next(c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", []))
+        expected = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell.source).body}
+        assert registry.notebook_parameters(path) == expected, path

@@ -12,6 +12,7 @@ copied (about 8 MB).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -46,15 +47,15 @@ def default_dir() -> Path:
 
 
 def source_dir() -> Path:
-    """MathJax's files as installed by the jupyter-server-mathjax package."""
-    try:
-        import jupyter_server_mathjax
-    except ImportError as error:
+    """MathJax's files as installed by the jupyter-server-mathjax package. The package is found, not imported:
+    importing it loads Jupyter Server, which `make setup` does not install (only the static files are used)."""
+    spec = importlib.util.find_spec("jupyter_server_mathjax")
+    if spec is None or not spec.submodule_search_locations:
         raise SystemExit(
             "bnrepro.mathjax: the package jupyter-server-mathjax is missing (it ships MathJax for offline math). "
-            "Install it: `pip install -c constraints.txt jupyter-server-mathjax` (or `make setup`)."
-        ) from error
-    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+            "Install it: `pip install --no-deps -c constraints.txt jupyter-server-mathjax` (or `make setup`)."
+        )
+    static = Path(spec.submodule_search_locations[0]) / "static"
     if not (static / "MathJax.js").is_file():
         raise SystemExit(f"bnrepro.mathjax: no MathJax.js under {static}; reinstall jupyter-server-mathjax")
     return static

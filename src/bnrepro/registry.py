@@ -8,6 +8,7 @@ parameter the registry sets, with a matching type. Errors name the key.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -99,16 +100,22 @@ def _same_type(value, default) -> bool:
     return type(value) is type(default)
 
 
+# A py:percent cell starts at a line "# %%", its options after it: the parameters cell is `# %% tags=["parameters"]`.
+_CELL_START = re.compile(r"^# %%(?P<options>.*)$", re.MULTILINE)
+_PARAMETERS_TAG = re.compile(r"""tags\s*=\s*\[[^\]]*["']parameters["']""")
+
+
 @cache
 def _parameters_cached(path: str, mtime: float) -> dict:
-    import jupytext
-
-    notebook = jupytext.read(path)
-    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    # Read as text, not through jupytext: this runs for every notebook on every Snakemake invocation.
+    text = Path(path).read_text()
+    starts = list(_CELL_START.finditer(text))
+    ends = [m.start() for m in starts[1:]] + [len(text)]
+    cells = [text[m.end():end] for m, end in zip(starts, ends) if _PARAMETERS_TAG.search(m.group("options"))]
     if len(cells) != 1:
         raise ConfigError(f"{path}: needs exactly one cell tagged 'parameters', found {len(cells)}")
     params = {}
-    for node in ast.parse(cells[0].source).body:
+    for node in ast.parse(cells[0]).body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             raise ConfigError(f"{path}: the parameters cell may hold only 'name = literal' lines (line {node.lineno})")
         try:
@@ -120,7 +127,7 @@ def _parameters_cached(path: str, mtime: float) -> dict:
 
 def notebook_parameters(path: str | Path) -> dict:
     """The names and default values of a notebook's `parameters` cell."""
-    path = Path(path)
+    path = Path(path).resolve()
     return dict(_parameters_cached(str(path), path.stat().st_mtime))
 
 

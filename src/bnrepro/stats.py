@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import warnings
 
+from functools import cache
+
 import numpy as np
-from scipy import stats
 
 BOOTSTRAP_SEED = 0
 BOOTSTRAP_RESAMPLES = 9999
@@ -18,7 +19,7 @@ BOOTSTRAP_RESAMPLES = 9999
 
 def binomial_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Clopper-Pearson) interval of a proportion."""
-    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    ci = _scipy().binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="exact")
     return float(ci.low), float(ci.high)
 
 
@@ -29,7 +30,7 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float]:
         return -np.inf, np.inf
     if np.ptp(values) == 0:
         return float(values[0]), float(values[0])
-    ci = stats.ttest_1samp(values, 0.0).confidence_interval(confidence_level=confidence)
+    ci = _scipy().ttest_1samp(values, 0.0).confidence_interval(confidence_level=confidence)
     return float(ci.low), float(ci.high)
 
 
@@ -40,7 +41,7 @@ def bootstrap_interval(values, statistic=np.median, confidence: float = 0.95) ->
         return -np.inf, np.inf
     if np.ptp(values) == 0:
         return float(values[0]), float(values[0])
-    result = stats.bootstrap(
+    result = _scipy().bootstrap(
         (values,), statistic, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES, method="BCa",
         rng=np.random.default_rng(BOOTSTRAP_SEED),
     )
@@ -73,8 +74,8 @@ def cosine(a, b):
 def spearman(a, b) -> float:
     """Spearman rank correlation; 0 where it is undefined (a constant input)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.ConstantInputWarning)
-        r = stats.spearmanr(a, b).statistic
+        warnings.simplefilter("ignore", _scipy().ConstantInputWarning)
+        r = _scipy().spearmanr(a, b).statistic
     return float(r) if np.isfinite(r) else 0.0
 
 
@@ -83,3 +84,12 @@ def _finite(values) -> np.ndarray:
     if not np.isfinite(values).all():
         raise ValueError("an interval needs finite values; decide what a nan or inf seed means before aggregating")
     return values
+
+
+@cache
+def _scipy():
+    """scipy.stats, imported on first use: the workflow imports this module (through `claims`) every time Snakemake
+    parses the Snakefile, where scipy.stats alone would cost most of a second."""
+    from scipy import stats
+
+    return stats
