@@ -15,198 +15,228 @@
 # # lee2022/norm-increase: the norm of a single ReLU neuron's weight strictly increases on the gradient flow
 #
 # > "Lastly, under some conditions, we prove that the norm of the learned weight strictly increases on the
-# > gradient flow." (Lee, Sim & Ye 2022, arXiv 2202.05510 **v1 abstract**; v2 drops "under some conditions")
+# > gradient flow." (Lee, Sim & Ye 2022, arXiv 2202.05510, **v1 abstract**)
+# >
+# > v2 (June 2022): "... show that the norm of the learned weight strictly increases through the gradient flow"
+# > (the qualifier "under some conditions" is gone).
 #
-# **Only the abstract could be read** (spec `shared/papers/lee2022.md`, "Source availability"): the theorem,
-# its conditions, the loss normalization and the data are unknown. This notebook checks the **abstract-level
-# claim** through the spec's derived formulation [D], not the paper's theorem:
-# $f(x)=\sigma(w^\top x)$, $L=\frac1{2n}\sum_i(\sigma(w^\top x_i)-y_i)^2$, teacher labels $y=\sigma(v^\top x)$, $\|v\|=1$,
-# $x\sim N(0,I_d)$, and the identity (derived, tested in `tests/test_lee2022.py`)
-# $$\tfrac{d}{dt}\tfrac12\|w\|^2=\tfrac1n\sum_{i\in A(w)}(y_i-z_i)z_i,\qquad z_i=w^\top x_i,$$
-# positive e.g. when $0<z_i<y_i$ on the active set, which small initialization with teacher labels suggests.
+# **Only the abstracts could be read** (see `docs/papers/lee2022.md`): the theorem, its conditions, the loss
+# normalization and the data are unknown. We check the **abstract-level claim** in our own formulation:
+# $f(x)=\sigma(w^\top x)$, $L=\frac1{2n}\sum_i(\sigma(w^\top x_i)-y_i)^2$, teacher labels $y=\sigma(v^\top x)$,
+# $\|v\|=1$, $x\sim N(0,I_d)$, and the derived identity (tested in `tests/test_lee2022.py`)
+# $$\tfrac{d}{dt}\tfrac12\|w\|^2=N(w):=\tfrac1n\sum_{i\in A(w)}(y_i-z_i)z_i,\qquad z_i=w^\top x_i .$$
+# For a small init $N(w_0)\approx\frac1n\sum_{A(w_0)}y_iz_i\ge0$, and $N(w_0)\le0$ exactly when no initially active
+# point has a positive label (the init points away from the teacher).
 #
-# **Gradient flow**: explicit Euler (= full-batch GD) with step $\eta$, all seeds at once; why Euler: see
-# `bnrepro.lee2022.neuron`. Step halving is checked below.
+# **Gradient flow**: explicit Euler (= full-batch GD) with step $\eta$, thousands of seeds at once, keeping per seed
+# only what the checks need; runs whose loss is below $10^{-16}$ (nothing left to judge) leave the batch
+# (`bnrepro.lee2022.monotone`).
 #
-# **Checks** (verdict version 2; the "conditions" are our stand-in: small init + teacher labels):
-# - *claim, part `small-init`*: at $\|w_0\|=$ `small_scale` (random direction), $\|w\|$ grows at every step before
-#   the loss reaches `loss_floor`, in $\ge95\%$ of the seeds, for each $d$ (fraction, exact binomial interval);
-# - *claim, part `derived-condition`*: the same among the runs with $N(w_0)>0$, our derived condition;
-# - *control*: at $\|w_0\|=$ `large_scale`, $\|w\|$ decreases at the start in $\ge90\%$ of runs (the measurement
-#   must be able to see a decrease);
-# - *sanity*: the measured $\Delta\|w\|$ has the sign of the derived expression (an identity of the Euler step, up
-#   to $O(\eta)$ near zero); halving $\eta$ flips no per-seed outcome.
+# ## Design (pre-registered; version 2 of this notebook)
+#
+# Version 1 asked for strict increase in $\ge95\%$ of 20 seeds at $d=2$: the true rate there is about 0.92 (every
+# failure has $N(w_0)\le0$), so 20 seeds passed or failed by one seed. This version separates two statements, each
+# per $d\in\{2,5\}$, each on `len(seeds)` = 2000 seeds at paper scale:
+#
+# - part **`derived-condition`** (v1's "under some conditions", with a condition we derived, a stand-in): *the norm
+#   strictly increases whenever $N(w_0)>0$*;
+# - part **`unconditional`** (v2's wording, for a small init in any direction): *the norm strictly increases*.
+#
+# "Strictly increases" = $\|w_{k+1}\|>\|w_k\|$ at every Euler step taken while the loss is $\ge$ `loss_floor`; for the
+# unconditional part a run also needs $N(w_0)>0$, because $N(w_0)<0$ means the **flow's** norm decreases at $t=0$
+# exactly, while Euler's extra $+\eta^2\|\nabla L\|^2/2$ can hide a decrease of size $O(\|w_0\|^2)$ (a pilot saw this).
+#
+# **Thresholds.** Both statements say *always*. A fraction compared with 1 can never pass (an exact binomial interval
+# never lies above 1), and a tolerance such as "$\ge99\%$" would decide a universal statement by our choice of 1 %:
+# the pilot (below) found rates of 0.992-0.995 at $d=5$, which 2000 seeds cannot separate from 0.99. So each claim
+# check is the **worst case** over the runs (`aggregate="min"` of the per-run indicator, $\ge1$): it passes when no run
+# of the 2000 is a counterexample and fails on one resolved counterexample. It can pass (a pilot: 0 counterexamples in
+# about 2200 runs with $N(w_0)>0$ at $d=2$) and fail (one counterexample suffices). A pass is bounded, not proved: the
+# rate of counterexamples is then below the exact 95 % upper bound $1-0.025^{1/m}$ for $m$ runs (reported). The
+# fraction and its exact binomial interval are reported beside each worst case (measurements), so the rate is visible.
+#
+# **`loss_floor` = 1e-12.** Near the limit the norm can approach $\|v\|$ from above: the pilot saw, at $d=5$, runs
+# with $N(w_0)>0$ whose norm overshoots $\|v\|$ by $\sim10^{-6}$ at loss $\sim10^{-11}$ and comes back. Below 1e-12 the
+# iterate is within $\sim10^{-6}$ of $v$ and what remains is the approach to the limit, not training; such late
+# decreases (loss in $[10^{-16},10^{-12})$) are counted and reported, not judged. Above the floor they are judged.
+# The floor was chosen after the pilot (seeds $\ge$ 5 000 000) and is part of this pre-registration.
+#
+# **Pilot** (this notebook at paper size on seeds 5 000 000 + (0..1999), 56 s CPU): unconditional 0.9175 ($d=2$) and
+# 0.9925 ($d=5$); with $N(w_0)>0$, 1835/1835 ($d=2$) and 1985/1995 ($d=5$, first decreases at $t$ between 30 and 118, after
+# the escape from the small init). So we expect the worst cases to fail at $d=5$ for both parts and at $d=2$ for the
+# unconditional one, and the derived condition to hold at $d=2$ (its failure rate is then below the reported bound).
+#
+# **Controls and sanity.**
+# - *control* (both parts): from $\|w_0\|=$ `large_scale` $=3\|v\|$ the norm decreases at the first step in $\ge90\%$
+#   of runs: the measurement sees a decrease where one is expected (fraction, exact interval).
+# - *control* (part `derived-condition`): how the derived-condition check could fail. $N(w_0)>0$ only says the norm
+#   grows at $t=0$; from $\|w_0\|=$ `mid_scale` $=0.5$ the pilot saw about 17 % of runs with $N(w_0)>0$ decrease later.
+#   The control asks that the fraction of such runs that strictly increase is $<0.99$ (on `control_seeds`): the same
+#   measurement does see a violation of the derived condition's conclusion where it is not expected to hold.
+# - *sanity*: sign$(\Delta\|w\|)$ = sign$(N(w_k))$ in $\ge99.9\%$ of steps (Euler adds $\eta^2\|\nabla L\|^2/2$, so only
+#   steps with $N$ within $O(\eta)$ of 0 may disagree); step halving on `halving_seeds`: no run with $N(w_0)>0$ changes
+#   its outcome at $\eta/2$ (runs with $N(w_0)\le0$ may: that is the Euler artefact above).
 
 # %% tags=["parameters"]
 claim_id = "lee2022/norm-increase"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7]  # the registry gives 2000 at paper scale
+control_seeds = [0, 1, 2, 3]  # 1000 at paper scale
+halving_seeds = [0, 1]  # 250 at paper scale
 threads = 1
 n = 50
 d_scan = [2, 5]
 small_scale = 0.001
+mid_scale = 0.5
 large_scale = 3.0
 eta = 0.01
 steps = 20000
-loss_floor = 1e-16
+loss_floor = 1e-12
+rounding_floor = 1e-16
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from bnrepro import claims
-from bnrepro import lee2022, stats
+from bnrepro import claims, stats
+from bnrepro.lee2022 import monotone
 
 verdict = claims.open(
     claim_id,
     statement=(
-        "Checked against the abstract-level claim only (paper body unavailable): on the gradient flow of a "
-        "single ReLU neuron with square loss and teacher labels, the weight norm strictly increases from a small "
-        "initialization, not from a large one; the sign of the norm change follows the derived identity "
-        "d/dt ||w||^2/2 = (1/n) sum_A (y_i - z_i) z_i."
+        "Checked against the abstract-level claim only (paper body unavailable): on the gradient flow of a single ReLU "
+        "neuron with square loss and teacher labels, from a small initialization, the weight norm strictly increases "
+        "(v2: unconditionally; v1: under some conditions, here the derived condition N(w0) > 0)."
     ),
-    source="v1 abstract, last sentence (theorem not available)",
+    source="v1 abstract, last sentence; v2 abstract (without 'under some conditions'); theorem not available",
     evidence="abstract",
     stand_ins=[
-        "model: relu(w^T x), no bias, square loss, Gaussian inputs, teacher labels (our formulation)",
-        "the abstract's 'conditions': small initialization + teacher labels (ours); N(w0) > 0 (derived here)",
+        "model: relu(w^T x), no bias, square loss (1/2n) sum (f - y)^2, Gaussian inputs, teacher labels, n = 50 (ours)",
+        "the abstract's 'conditions': small initialization (||w0|| = 1e-3 ||v||, random direction) + teacher labels (ours)",
+        "derived condition N(w0) = (1/n) sum_A (y_i - z_i) z_i > 0 at t = 0 (derived here)",
+        "'strictly increases': at every Euler step while the loss is >= 1e-12 (ours); 'always': worst case over 2000 runs",
         "gradient flow: explicit Euler (full-batch GD) at a finite step",
     ],
     scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
-S = len(seeds)
-print(f"n={n}, d in {d_scan}, ||w0|| in ({small_scale}, {large_scale}), Euler eta={eta}, T={steps * eta:g}; numpy float64")
+print(f"n={n}, d in {d_scan}, ||w0|| in ({small_scale}, {mid_scale}, {large_scale}), Euler eta={eta}, T={steps * eta:g}, "
+      f"{len(seeds)} seeds (control {len(control_seeds)}, step halving {len(halving_seeds)}); numpy float64")
 
 # %% [markdown]
-# ## Run: small and large initialization, every $d$, at $\eta$ and at $\eta/2$
+# ## Runs
 #
-# Same data and same initial direction for both norms. The $\eta/2$ run records at the same times.
+# Per $d$: the small init on every seed; the same at $\eta/2$ on `halving_seeds`; the middle init on `control_seeds`;
+# the large init for one step (the control only looks at the start). Same data and direction for every norm.
 
 # %%
-runs = {}
+small, cos0, halved, mid, large = {}, {}, {}, {}, {}
 for d in d_scan:
-    X, y, v = lee2022.teacher_data(seeds, n, d)
-    w0 = np.concatenate([lee2022.init_weights(seeds, d, small_scale), lee2022.init_weights(seeds, d, large_scale)])
-    XX, yy = np.concatenate([X, X]), np.concatenate([y, y])
-    full = lee2022.flow(XX, yy, w0, eta=eta, steps=steps)
-    half = lee2022.flow(XX, yy, w0, eta=eta / 2, steps=2 * steps, record_every=2)
-    runs[d] = (full, half)
-    print(f"d={d}: done; final loss max (small init) {full.loss[-1, :S].max():.2e}, (large) {full.loss[-1, S:].max():.2e}")
+    small[d], cos0[d] = monotone.norm_increase_runs(seeds, n, d, small_scale, eta=eta, steps=steps, loss_floor=loss_floor,
+                                                    rounding_floor=rounding_floor)
+    halved[d], _ = monotone.norm_increase_runs(halving_seeds, n, d, small_scale, eta=eta / 2, steps=2 * steps,
+                                               loss_floor=loss_floor, rounding_floor=rounding_floor)
+    mid[d], _ = monotone.norm_increase_runs(control_seeds, n, d, mid_scale, eta=eta, steps=steps, loss_floor=loss_floor,
+                                            rounding_floor=rounding_floor)
+    large[d], _ = monotone.norm_increase_runs(seeds, n, d, large_scale, eta=eta, steps=1)
+    r = small[d]
+    print(f"d={d}: N(w0) > 0 in {np.sum(r.rate0 > 0)}/{len(seeds)}; Euler-increasing {r.increasing.sum()}; "
+          f"late decreases {r.late_decrease.sum()}; max final loss {r.final_loss.max():.2e}")
 
 # %% [markdown]
-# ## Claim, part `small-init`: strict increase from small initialization
+# ## Part `unconditional` (v2's wording): every small-init run's norm strictly increases
 #
-# Per $d$: the fraction of seeds whose $\|w\|$ grows at every step while the loss is $\ge$ `loss_floor` (below it
-# $w$ sits on the teacher to rounding). 95% is the spec's threshold: at most one seed in twenty may fail, a
-# tolerance for rare initial directions, not for a systematic exception. One check per $d$: each $d$ is a different
-# data distribution, and the claim is stated for any. Each is decided on the exact binomial interval over the seeds:
-# with 20 seeds even 20/20 gives [0.83, 1], which cannot decide a 95% threshold (a finding, not a failure).
+# Per run: Euler-increasing above the floor and $N(w_0)>0$. Worst case over the runs (see the design above).
 
 # %%
-inc = {d: lee2022.strictly_increasing(f.norm[:, :S], f.loss[:, :S], loss_floor) for d, (f, _) in runs.items()}
+flow_increasing = {d: small[d].increasing & (small[d].rate0 > 0) for d in d_scan}
 for d in d_scan:
-    print(f"d={d}: norm strictly increasing in {inc[d].sum()}/{S} seeds; failing seeds: {np.asarray(seeds)[~inc[d]].tolist()}")
+    ok = flow_increasing[d]
+    low, high = stats.binomial_interval(int(ok.sum()), ok.size)
+    print(f"d={d}: {ok.sum()}/{ok.size} strictly increase, fraction {ok.mean():.4f}, 95% interval [{low:.4f}, {high:.4f}]; "
+          f"N(w0) <= 0 in {np.sum(small[d].rate0 <= 0)} runs (exact counterexamples of the flow at t = 0), "
+          f"decrease with N(w0) > 0 in {np.sum(~small[d].increasing & (small[d].rate0 > 0))}")
+    verdict.measure(f"d={d}: fraction of small-init runs whose norm strictly increases", ok.mean())
+    verdict.measure(f"d={d}: its exact 95% interval, low", low)
+    verdict.measure(f"d={d}: its exact 95% interval, high", high)
+    verdict.measure(f"d={d}: fraction of small-init runs with N(w0) <= 0 (the flow's norm decreases at t = 0)",
+                    np.mean(small[d].rate0 <= 0))
+    verdict.check(f"d={d}: every small-init run's norm strictly increases (worst case over runs)", ok, ">=", 1,
+                  kind="claim", part="unconditional", aggregate="min")
+
+# %% [markdown]
+# ## Part `derived-condition` (v1's "under some conditions"): strict increase whenever $N(w_0)>0$
+
+# %%
 for d in d_scan:
-    verdict.check(f"d={d}: fraction of seeds with ||w|| strictly increasing (small init)", inc[d], ">=", 0.95,
-                  kind="claim", part="small-init", aggregate="fraction")
+    r = small[d]
+    ok = r.increasing[r.rate0 > 0]
+    low, high = stats.binomial_interval(int(ok.sum()), ok.size)
+    failing = np.flatnonzero((r.rate0 > 0) & ~r.increasing)
+    print(f"d={d}: {ok.sum()}/{ok.size} runs with N(w0) > 0 strictly increase, interval [{low:.4f}, {high:.4f}]; "
+          f"failing seeds {np.asarray(seeds)[failing][:10].tolist()} first decrease at t = {r.first_decrease[failing][:10]}; "
+          f"cos(w0, v) there {np.array2string(cos0[d][failing][:10], precision=2)}")
+    verdict.measure(f"d={d}: fraction of runs with N(w0) > 0 whose norm strictly increases", ok.mean())
+    verdict.measure(f"d={d}, N(w0) > 0: exact 95% interval of that fraction, low", low)
+    verdict.measure(f"d={d}, N(w0) > 0: exact 95% interval of that fraction, high", high)
+    verdict.measure(f"d={d}: fraction of runs with N(w0) > 0 whose norm decreases only below the floor (late, loss < 1e-12)",
+                    np.mean(r.late_decrease[r.rate0 > 0] & r.increasing[r.rate0 > 0]))
+    if failing.size:
+        verdict.measure(f"d={d}: largest drop of ||w|| from its peak among runs with N(w0) > 0 that fail (peak - final)",
+                        np.max(r.peak_norm[failing] - r.final_norm[failing]))
+    verdict.check(f"d={d}: every run with N(w0) > 0 has a strictly increasing norm (worst case over runs)", ok, ">=", 1,
+                  kind="claim", part="derived-condition", aggregate="min")
 
 # %% [markdown]
-# ## Sanity: the measured norm change follows the derived expression
-#
-# Euler gives $\Delta\tfrac12\|w\|^2=\eta\,N(w)+\tfrac12\eta^2\|\nabla L\|^2$ with $N$ the derived expression, so the
-# signs can disagree only where $|N|$ is within $O(\eta)$ of zero; 99.9% of steps (both initializations, all $d$,
-# steps with loss $\ge$ `loss_floor`) allows that and nothing systematic.
+# ## Controls: the measurement sees a decrease where one is expected
 
 # %%
-agree, total = 0, 0
-for f, _ in runs.values():
-    valid = f.loss[:-1] >= loss_floor
-    agree += np.sum((np.sign(np.diff(f.norm, axis=0)) == np.sign(f.norm_rate[:-1])) & valid)
-    total += valid.sum()
-verdict.check("fraction of steps where sign(Delta ||w||) = sign of (1/n) sum_A (y-z) z", agree / total, ">=", 0.999,
-              kind="sanity")
-
-# %% [markdown]
-# ## Control: large initialization
-#
-# From $\|w_0\|=3\|v\|$ most active points have $z_i>y_i$, and the derived expression predicts a decrease. 90% is the
-# spec's threshold.
-
-# %%
-decrease = np.concatenate([f.norm[1, S:] < f.norm[0, S:] for f, _ in runs.values()])
-verdict.check(f"fraction of (seed, d) where ||w|| decreases at the start from ||w0|| = {large_scale}", decrease, ">=", 0.9,
+decrease = np.concatenate([large[d].initial_decrease for d in d_scan])
+verdict.check(f"fraction of (seed, d) whose norm decreases at the first step from ||w0|| = {large_scale}", decrease, ">=", 0.9,
               kind="control", aggregate="fraction")
-verdict.measure("fraction of (seed, d) with ||w|| strictly increasing from the large init",
-                np.mean(np.concatenate([lee2022.strictly_increasing(f.norm[:, S:], f.loss[:, S:], loss_floor) for f, _ in runs.values()])))
+mid_ok = np.concatenate([mid[d].increasing[mid[d].rate0 > 0] for d in d_scan])
+verdict.check(f"fraction of (seed, d) with N(w0) > 0 from ||w0|| = {mid_scale} whose norm strictly increases", mid_ok, "<", 0.99,
+              kind="control", part="derived-condition", aggregate="fraction")
 
 # %% [markdown]
-# ## What separates the failing seeds: the sign of the derived rate at $t=0$
+# ## Sanity: sign agreement with the derived identity, and step halving
+
+# %%
+agree = sum(small[d].sign_agree + mid[d].sign_agree for d in d_scan)
+total = sum(small[d].sign_total + mid[d].sign_total for d in d_scan)
+verdict.check("fraction of steps where sign(Delta ||w||) = sign(N(w_k)) (small and middle init, all d)", agree / total, ">=", 0.999,
+              kind="sanity")
+k = len(halving_seeds)
+flips = sum(int(np.sum((small[d].increasing[:k] != halved[d].increasing) & (small[d].rate0[:k] > 0))) for d in d_scan)
+verdict.check("number of runs with N(w0) > 0 whose outcome changes when eta is halved", flips, "<=", 0, kind="sanity")
+verdict.measure("number of runs with N(w0) <= 0 whose Euler outcome changes when eta is halved",
+                sum(int(np.sum((small[d].increasing[:k] != halved[d].increasing) & (small[d].rate0[:k] <= 0))) for d in d_scan))
+
+# %% [markdown]
+# ## Figure: where the counterexamples sit
 #
-# Its own part (a condition we derived, so a stand-in): where small init fails, is it because the initial direction is
-# such that the active points carry (almost) no teacher signal, $N(w_0)<0$? We test the derived condition
-# "$N(w_0)>0$" as the missing "condition": among seeds that satisfy it, the same 95% threshold as part `small-init`.
+# Left: $N(w_0)/\|w_0\|$ against $\cos(w_0,v)$ per run; red = the norm does not strictly increase. Right: the time of
+# the first decrease for the runs that fail.
 
 # %%
-rate0 = {d: f.norm_rate[0, :S] for d, (f, _) in runs.items()}
-for d in d_scan:
-    bad = ~inc[d]
-    print(f"d={d}: N(w0) > 0 in {np.sum(rate0[d] > 0)}/{S} seeds; failing seeds have N(w0) = "
-          f"{np.array2string(rate0[d][bad], precision=2)}, cos(w0, v) = "
-          f"{np.array2string(stats.cosine(runs[d][0].w[0, :S][bad], lee2022.teacher_data(seeds, n, d)[2][bad]), precision=3)}")
-conditioned = np.concatenate([inc[d][rate0[d] > 0] for d in d_scan])
-verdict.check("fraction of (seed, d) with N(w0) > 0 whose ||w|| strictly increases (small init)",
-              conditioned, ">=", 0.95, kind="claim", part="derived-condition", aggregate="fraction")
-
-# %% [markdown]
-# ## Sanity: step halving
-#
-# The integrator is faithful for this claim if $\eta/2$ gives the same per-seed outcome of part `small-init` (no
-# seed flips) and the same sign agreement (sanity checks). The trajectories themselves: first order predicts a
-# change $O(\eta)$; we report the largest change of $\|w(t)\|$ on the common time grid in units of $\|v\|=1$ as a
-# measurement (version 1 asked, non-essentially, for under 1%: it is not evidence about the claim). A relative measure is not used: where
-# $\|w\|$ dips to $10^{-4}$ and escapes, a shift of the escape time by one step is a large relative change.
-
-# %%
-flips, agree_h, total_h = 0, 0, 0
-for d, (_, h) in runs.items():
-    flips += int(np.sum(inc[d] != lee2022.strictly_increasing(h.norm[:, :S], h.loss[:, :S], loss_floor)))
-    valid = h.loss[:-1] >= loss_floor
-    agree_h += np.sum((np.sign(np.diff(h.norm, axis=0)) == np.sign(h.norm_rate[:-1])) & valid)
-    total_h += valid.sum()
-gap = max(np.max(np.abs(h.norm - f.norm)) for f, h in runs.values())
-verdict.check("number of (seed, d) whose strict-increase outcome changes when eta is halved", flips, "<=", 0, kind="sanity")
-verdict.check("sign agreement at eta/2", agree_h / total_h, ">=", 0.999, kind="sanity")
-verdict.measure("max over t, seeds, d of | ||w(t)||_eta - ||w(t)||_eta/2 | / ||v||", gap)
-verdict.measure("max relative change of ||w(t)|| when eta is halved",
-                max(np.max(np.abs(h.norm - f.norm) / f.norm) for f, h in runs.values()))
-
-# %% [markdown]
-# ## Figure: $\|w(t)\|$ from small and large initialization, and the measured change against the identity
-
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-colours = sns.color_palette(n_colors=3)
-for ax, d in zip(axes[:2], d_scan):
-    f = runs[d][0]
-    for s in range(S):
-        ax.loglog(f.t[1:], f.norm[1:, s], color=colours[0] if inc[d][s] else colours[2], lw=0.8,
-                  label=None if s else f"||w0||={small_scale}")
-        ax.loglog(f.t[1:], f.norm[1:, S + s], color=colours[1], lw=0.8, label=None if s else f"||w0||={large_scale}")
-    ax.axhline(1.0, color="k", ls=":", lw=1)
-    ax.set(xlabel="t", ylabel="||w(t)||", title=f"d={d}: red = small init whose norm dips ({np.sum(~inc[d])}/{S})")
-    ax.legend()
-f = runs[d_scan[0]][0]
-valid = f.loss[:-1] >= loss_floor
-dn = np.diff(f.norm ** 2 / 2, axis=0)[valid]
-pred = eta * f.norm_rate[:-1][valid]
-keep = np.linspace(0, dn.size - 1, 4000).astype(int)
-axes[2].scatter(np.sign(pred[keep]) * np.abs(pred[keep]) ** (1 / 3), np.sign(dn[keep]) * np.abs(dn[keep]) ** (1 / 3), s=3)
-axes[2].axline((0, 0), slope=1, color="k", lw=0.8)
-axes[2].set(xlabel=r"$(\eta N(w_t))^{1/3}$ (derived)", ylabel=r"$(\Delta\|w\|^2/2)^{1/3}$ (measured)",
-            title=f"d={d_scan[0]}, both inits, every step (cube-root axes)")
-verdict.figure(fig, "norm-trajectories")
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+colours = sns.color_palette(n_colors=4)
+for j, d in enumerate(d_scan):
+    ok = flow_increasing[d]
+    axes[0].scatter(cos0[d][ok], small[d].rate0[ok] / small_scale, s=3, color=colours[j], alpha=0.4, label=f"d={d}, increases")
+    axes[0].scatter(cos0[d][~ok], small[d].rate0[~ok] / small_scale, s=12, color=colours[3] if j == 0 else colours[2],
+                    marker="x", label=f"d={d}, does not ({np.sum(~ok)})")
+    t_fail = small[d].first_decrease[np.isfinite(small[d].first_decrease)]
+    axes[1].hist(t_fail, bins=np.logspace(-2, np.log10(steps * eta), 30), color=colours[j], alpha=0.6, label=f"d={d}")
+axes[0].axhline(0, color="k", lw=0.8)
+axes[0].set_yscale("symlog", linthresh=1e-3)
+axes[0].set(xlabel=r"$\cos(w_0, v)$", ylabel=r"$N(w_0)/\|w_0\|$", title=f"small init, {len(seeds)} seeds per d")
+axes[0].legend(fontsize=8)
+axes[1].set_xscale("log")
+axes[1].set(xlabel="t of the first decrease (loss >= 1e-12)", ylabel="runs", title="runs whose norm decreases")
+axes[1].legend()
+verdict.figure(fig, "norm-increase-counterexamples")
 plt.show()
 
 # %% [markdown]
@@ -214,17 +244,18 @@ plt.show()
 
 # %%
 verdict.deviation(
-    "Paper body unavailable: this checks the v1 abstract's sentence through the spec's derived model "
-    "(relu(w^T x), no bias, loss (1/2n) sum (f - y)^2, teacher labels, Gaussian inputs), not the paper's theorem, "
-    "conditions or experiments."
+    "Paper body unavailable: this checks the abstracts' sentence through our derived model (relu(w^T x), no bias, "
+    "loss (1/2n) sum (f - y)^2, teacher labels, Gaussian inputs), not the paper's theorem, conditions or experiments."
 )
 verdict.deviation(
-    "The 'conditions' are unknown; the spec's stand-in is small init + teacher labels. A derived condition, "
-    "N(w0) = (1/n) sum_A (y - z) z > 0 at t = 0, is reported as a non-essential check."
+    "Redesigned (version 2 of this notebook, pre-registered before its paper-scale run): two parts, "
+    "'unconditional' (v2's wording) and 'derived-condition' (N(w0) > 0), each a worst case over 2000 runs per d; "
+    "version 1 asked for >= 95% of 20 seeds. loss_floor raised from 1e-16 to 1e-12 after a pilot on seeds >= 5 000 000 "
+    "(late overshoots of ||v|| by ~1e-6 are reported, not judged)."
 )
 verdict.deviation(
-    f"Gradient flow approximated by explicit Euler with eta = {eta} (full-batch GD), T = {steps * eta:g}; "
-    "step halving checked (sanity checks)."
+    f"Gradient flow approximated by explicit Euler with eta = {eta} (full-batch GD), T = {steps * eta:g}; step halving "
+    f"on {len(halving_seeds)} seeds (sanity)."
 )
 for text in verdict.deviations:
     print("-", text)
