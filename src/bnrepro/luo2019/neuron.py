@@ -1,7 +1,7 @@
 """Teacher-student single ReLU neurons trained by SGD: plain, WN, WN + gamma decay, BN (Luo et al. 2019).
 
-Only the abstract and Eq. (1) of the paper could be read (shared/papers/luo2019.md); the
-set-up is the spec's (D.5, D2 and D4), not the paper's:
+Only the abstract and Eq. (1) of the paper could be read (see `docs/papers/luo2019.md`); the
+set-up is ours, not the paper's:
 
 - data: x ~ N(0, I_N) (whitened, so population normalization = weight normalization),
   teacher y = relu(w*^T x / sqrt(N)) + noise * eps, w* ~ N(0, I_N);
@@ -34,7 +34,8 @@ import torch
 
 from bnrepro.runtime import check_seeds
 
-__all__ = ["KINDS", "TeacherData", "Training", "batch_stream", "predict", "teacher_data", "test_error", "train"]
+__all__ = ["KINDS", "BatchSizeSweep", "Generalization", "TeacherData", "Training", "batch_size_sweep", "batch_stream",
+           "constant_predictor_error", "generalization", "predict", "teacher_data", "test_error", "train"]
 
 KINDS = ("plain", "wn", "wn+gd", "bn")
 
@@ -160,17 +161,17 @@ def train(data: TeacherData, kind, seed_index, p, m, steps, *, lr, w0_scale=1.0,
 
 def predict(data: TeacherData, run: Training, x_eval) -> np.ndarray:
     """Outputs of every model on x_eval (S, n, N) of its seed; BN uses its training set's population stats."""
-    xe = x_eval[run.seed_index]  # (G, n, N)
-    h = np.einsum("gnd,gd->gn", xe, run.w)
-    out = np.empty_like(h)
-    for g, k in enumerate(run.kind):  # per model: a handful of matrix-vector products
+    out = np.empty((run.kind.size, x_eval.shape[1]))
+    for g, k in enumerate(run.kind):  # per model: a few matrix-vector products (no (G, n, N) copy of the inputs)
+        s = run.seed_index[g]
+        h = x_eval[s] @ run.w[g]
         if k == "plain":
-            z = h[g] + run.beta[g]
+            z = h + run.beta[g]
         elif k == "bn":
-            h_train = data.x[run.seed_index[g], : run.p[g]] @ run.w[g]
-            z = run.gamma[g] * (h[g] - h_train.mean()) / h_train.std() + run.beta[g]
+            h_train = data.x[s, : run.p[g]] @ run.w[g]
+            z = run.gamma[g] * (h - h_train.mean()) / h_train.std() + run.beta[g]
         else:
-            z = run.gamma[g] * h[g] / np.linalg.norm(run.w[g]) + run.beta[g]
+            z = run.gamma[g] * h / np.linalg.norm(run.w[g]) + run.beta[g]
         out[g] = np.maximum(z, 0.0)
     return out
 
@@ -178,3 +179,83 @@ def predict(data: TeacherData, run: Training, x_eval) -> np.ndarray:
 def test_error(data: TeacherData, run: Training) -> np.ndarray:
     """Generalization error per model: mean squared error against the noise-free teacher on the test set."""
     return ((predict(data, run, data.x_test) - data.y_test[run.seed_index]) ** 2).mean(1)
+
+
+def constant_predictor_error(data: TeacherData) -> np.ndarray:
+    """Per seed, the test error of the best constant predictor (the test set's own mean teacher output): the
+    variance of the noise-free teacher output on the test set, a floor for every predictor that ignores x."""
+    return data.y_test.var(axis=1)
+
+
+@dataclass(frozen=True)
+class Generalization:
+    kinds: tuple
+    alphas: list
+    seeds: list
+    error: np.ndarray  # (kind, alpha, seed): test MSE against the noise-free teacher
+    gamma: np.ndarray  # (kind, alpha, seed): final gamma (1 for "plain", which has none)
+    constant_error: np.ndarray  # (seed,): the best constant predictor's test MSE
+    steps: int
+
+
+def generalization(seeds, d, alphas, *, noise, batch_size, steps, lr, n_test, kinds=KINDS, w0_scale=1.0,
+                   device="cpu") -> Generalization:
+    """Generalization error of every student kind at every sample ratio alpha (P = round(alpha d)), per seed.
+
+    The training sets are nested across alpha (the first P rows of one draw per seed); every model takes the
+    same number of SGD steps at batch size `batch_size`; within a (seed, alpha) all kinds see the same mini-
+    batches and start from the same w0, so differences between kinds are paired. One batched run per alpha
+    (the models are independent: splitting by alpha only bounds the memory of the index streams).
+    """
+    kinds = tuple(kinds)
+    sizes = [round(a * d) for a in alphas]
+    data = teacher_data(seeds, max(sizes), d, noise=noise, n_test=n_test)
+    n_seeds = len(data.seeds)
+    error = np.empty((len(kinds), len(alphas), n_seeds))
+    gamma = np.empty_like(error)
+    kind_of_model = np.repeat(np.array(kinds), n_seeds)
+    seed_of_model = np.tile(np.arange(n_seeds), len(kinds))
+    for a, size in enumerate(sizes):
+        ones = np.ones(kind_of_model.size, dtype=int)
+        run = train(data, kind_of_model, seed_of_model, size * ones, batch_size * ones, steps * ones, lr=lr,
+                    w0_scale=w0_scale, record_every=steps, device=device)
+        error[:, a] = test_error(data, run).reshape(len(kinds), n_seeds)
+        gamma[:, a] = np.where(kind_of_model == "plain", 1.0, run.gamma).reshape(len(kinds), n_seeds)
+    return Generalization(kinds, list(alphas), data.seeds, error, gamma, constant_predictor_error(data), steps)
+
+
+@dataclass(frozen=True)
+class BatchSizeSweep:
+    kinds: tuple
+    batch_sizes: list
+    seeds: list
+    gamma: np.ndarray  # (kind, seed, M): gamma averaged over the last `average_last` of training
+    error: np.ndarray  # (kind, seed, M): final test MSE against the noise-free teacher
+    history: np.ndarray  # (R, kind, seed, M): gamma after every `record_every` steps
+    record_every: int
+    averaged_records: int  # how many of the last records `gamma` averages
+
+
+def batch_size_sweep(seeds, d, p, batch_sizes, *, noise, steps, lr, n_test, kinds=("bn", "wn"), average_last=0.2,
+                     record_every=50, w0_scale=1.0, device="cpu") -> BatchSizeSweep:
+    """The gamma that SGD learns at each batch size M, per student kind and seed, on P = p training samples.
+
+    Every model takes `steps` SGD steps; at a given (seed, M) all kinds see the same mini-batches and start from
+    the same w0 (paired). One batched run per M, so that small batches are not padded to the largest one.
+    """
+    kinds = tuple(kinds)
+    data = teacher_data(seeds, p, d, noise=noise, n_test=n_test)
+    n_seeds = len(data.seeds)
+    kind_of_model = np.repeat(np.array(kinds), n_seeds)
+    seed_of_model = np.tile(np.arange(n_seeds), len(kinds))
+    ones = np.ones(kind_of_model.size, dtype=int)
+    gamma, error, history = [], [], []
+    for m in batch_sizes:
+        run = train(data, kind_of_model, seed_of_model, p * ones, m * ones, steps * ones, lr=lr, w0_scale=w0_scale,
+                    record_every=record_every, device=device)
+        last = max(1, round(average_last * run.gamma_history.shape[0]))
+        gamma.append(run.gamma_history[-last:].mean(0).reshape(len(kinds), n_seeds))
+        error.append(test_error(data, run).reshape(len(kinds), n_seeds))
+        history.append(run.gamma_history.reshape(-1, len(kinds), n_seeds))
+    return BatchSizeSweep(kinds, list(batch_sizes), data.seeds, np.stack(gamma, -1), np.stack(error, -1),
+                          np.stack(history, -1), record_every, last)
