@@ -1,8 +1,7 @@
-"""BN loss = population-normalization (PN) loss + gamma decay, for one neuron (Luo et al. 2019).
+"""BN loss = population-normalization (PN) loss + gamma decay, for one neuron (Luo, Wang, Shao & Peng, ICLR 2019).
 
-Only the abstract and Eq. (1) of the paper could be read (shared/papers/luo2019.md,
-"Source availability"). The decomposition's exact form is a recollection [U]; what
-is implemented here is the spec's independent second-order derivation [D]:
+Only the abstract and Eq. (1) of the paper could be read (see `docs/papers/luo2019.md`). The decomposition's
+exact form in the paper could not be checked; what is implemented here is our own second-order derivation:
 
 - basic block y_hat = g(gamma * (h - mu) / sigma + beta), h = w^T x, square loss
   l(z) = (g(z) - y)^2 / 2;
@@ -17,8 +16,9 @@ Everything is float64 numpy, batched along a leading seed axis S where it matter
 h (S, P), y (S, P). Monte Carlo batches come from random permutations of the
 population cut into consecutive blocks of M (sampling without replacement inside a
 batch); the BN and PN losses are evaluated on the same samples (paired), which
-removes the sampling noise of the data from Delta. The log-log slope of Delta against M
-is the shared `bnrepro.stats.loglog_slope`.
+removes the sampling noise of the data from Delta. The batches depend only on (seed, M),
+so Delta at several gamma (`gamma_sweep`) is paired across gamma too. The log-log slope of
+Delta against M is the shared `bnrepro.stats.loglog_slope`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "bn_forward",
     "exact_delta",
     "fit_pn",
+    "gamma_sweep",
     "paired_delta",
     "pn_forward",
     "pn_gradient",
@@ -80,7 +81,7 @@ class Population:
 
 
 def population(seeds, n, d, activation, *, x_mean=0.5, teacher_scale=None, noise=0.3, student_noise=1.0) -> Population:
-    """Spec D1: x ~ N(x_mean, I_d), teacher y = g(w*^T x * teacher_scale) + noise * eps, student w = w* + N(0, I).
+    """Teacher-student population: x ~ N(x_mean, I_d), teacher y = g(w*^T x * teacher_scale) + noise * eps, student w = w* + N(0, I).
 
     teacher_scale defaults to 1 / (3 sqrt(d)). One numpy generator per seed.
     """
@@ -198,3 +199,21 @@ def exact_delta(h, y, gamma, beta, m, activation):
     l_pn = _loss(pn_forward(h[None], np.array([gamma]), np.array([beta]))[0], y, activation)
     l_bn = _loss(bn_forward(h[idx][None], np.array([gamma]), np.array([beta]))[0], y[idx], activation)
     return float((l_bn - l_pn[idx]).mean())
+
+
+def gamma_sweep(pop: Population, gamma, beta, factors, m, *, draws, seeds):
+    """Delta = E[l_BN] - L_PN at gamma * c for every factor c, beta fixed, one batch size m (paired across c).
+
+    Returns (delta, stderr, zeta_m), each (S, len(factors)): the paired Monte Carlo gap and its standard error
+    (`paired_delta`, the same batches for every c), and the second-order prediction of M * Delta / gamma^2 at
+    (c gamma, beta) (`zeta_times_m`). For linear g, Delta is exactly linear in gamma on fixed batches (a
+    standardised batch has mean 0 and mean square 1, so the gamma^2 terms of BN and PN cancel).
+    """
+    gamma, beta = np.asarray(gamma, float), np.asarray(beta, float)
+    deltas, errs, zetas = [], [], []
+    for c in factors:  # a handful of factors; the Monte Carlo inside is vectorized
+        d, e = paired_delta(pop, c * gamma, beta, [m], draws=draws, seeds=seeds)
+        deltas.append(d[:, 0])
+        errs.append(e[:, 0])
+        zetas.append(zeta_times_m(pop.h, pop.y, c * gamma, beta, pop.activation))
+    return np.stack(deltas, axis=1), np.stack(errs, axis=1), np.stack(zetas, axis=1)
