@@ -119,17 +119,17 @@ def outputs(claim_id: str, seed_offset: int = 0) -> dict[str, Path]:
 
 def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int | None = None,
               config_path: str | Path = "config/config.yaml") -> int:
-    """Run one registered claim without Snakemake (for development), writing where the workflow would."""
-    import yaml
-
+    """Run one registered claim without Snakemake (for development), writing where the workflow would. The registry
+    is validated (and its seed ranges expanded) exactly as the workflow does."""
     from bnrepro import registry
 
-    config = yaml.safe_load(Path(config_path).read_text())
+    try:
+        config = registry.load(config_path, scale=scale)
+    except registry.ConfigError as error:
+        raise SystemExit(str(error)) from None
     if claim_id not in config["claims"]:
         raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
-    config.update(scale=scale, strict_data=config.get("strict_data", False))
     entry = config["claims"][claim_id]
-    entry["params"] = {scale: registry.expand_seed_ranges(params) for scale, params in entry["params"].items()}
     parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
     return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
 
