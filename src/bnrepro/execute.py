@@ -121,6 +121,7 @@ def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int |
         raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
     config.update(scale=scale, strict_data=config.get("strict_data", False))
     entry = config["claims"][claim_id]
+    entry["params"] = {scale: registry.expand_seed_ranges(params) for scale, params in entry["params"].items()}
     parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
     return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
 
