@@ -1,9 +1,13 @@
-"""Lee, Sim & Ye (2022): support vectors and gradient dynamics of a single ReLU neuron.
+"""Lee, Sim & Ye (2022, arXiv 2202.05510): support vectors and gradient dynamics of a single ReLU neuron.
 
-Only the abstracts were available (shared/papers/lee2022.md); `neuron` holds the
-spec's derived formulation: the model, loss, its gradient flow (explicit Euler,
+Only the abstracts were available (see `docs/papers/lee2022.md`); `neuron` holds our
+derived formulation: the model, loss, its gradient flow (explicit Euler,
 vectorized over seeds), the norm identity, active sets and their least-squares
-limit, and seeded teacher data. Re-exported here.
+limit, and seeded teacher data. Re-exported here. `convergence` classifies where
+d = 2 runs end (converged, or certified trapped at w -> 0); `init_order` measures
+which moves first, the direction or the norm.
 """
 
+from . import convergence as convergence
+from . import init_order as init_order
 from .neuron import *
