@@ -1,8 +1,8 @@
 """A single ReLU neuron trained by gradient flow on the square loss (Lee, Sim & Ye 2022).
 
-Only the paper's abstracts could be read (shared/papers/lee2022.md, "Source
-availability"), so the model, loss normalization and data below are the
-spec's derived formulation [D], not the paper's definitions:
+Only the paper's abstracts could be read (docs/papers/lee2022.md, "What of the paper
+could be read"), so the model, loss normalization and data below are our derived
+formulation, not the paper's definitions:
 
 - model f(x) = relu(w^T x), no bias; loss L(w) = (1/2n) sum_i (f(x_i) - y_i)^2;
 - active set A(w) = {i : w^T x_i > 0} (strict: a point on the kink is inactive,
