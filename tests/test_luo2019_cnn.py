@@ -154,3 +154,42 @@ def test_flattened_head_needs_the_declared_image_size():
     assert net.features == 6 * 2 * 2  # c2 x (8 // 4)^2: the head sees the spatial map, not a global average
     with pytest.raises(ValueError, match="8x8"):
         net(torch.zeros(2, 2, 12, 12, dtype=torch.float64), "batch")
+
+
+def test_regularizer_gap_equals_a_loop_over_mini_batches():
+    """Each partition's Delta(M) against plain torch: BatchNorm2d in train mode on every mini-batch of M images of the
+    partition, minus eval mode with the statistics of all images on the same images (hand-rolled paired Monte Carlo)."""
+    net = _net(models=2)
+    gen = torch.Generator().manual_seed(6)
+    x = torch.randn(26, 2, 8, 8, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 5, (26,), generator=gen)
+    sizes, seeds = [4, 6, 26], [3, 9]
+    gap = cnn.regularizer_gap(net, x, y, sizes, partitions=2, order_seeds=seeds, chunk=5)
+    assert gap.shape == (2, 3, 2)
+    stats = net.statistics(x)
+    for m, seed in enumerate(seeds):
+        pn, bn_ref = _reference(net, m, "population", stats), _reference(net, m, "batch")
+        pn_loss = torch.nn.functional.cross_entropy(pn(x), y, reduction="none").detach()
+        for r in range(2):
+            gen_r = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, r]).generate_state(1)[0]))
+            order = torch.randperm(26, generator=gen_r)
+            for k, M in enumerate(sizes):
+                batches = order[:(26 // M) * M].view(-1, M)
+                bn = torch.cat([torch.nn.functional.cross_entropy(bn_ref(x[b]), y[b], reduction="none").detach() for b in batches])
+                assert gap[m, k, r] == pytest.approx(float(bn.mean() - pn_loss[batches.flatten()].mean()), abs=1e-10)
+    np.testing.assert_allclose(gap[:, 2], 0.0, atol=1e-10)  # M = N: batch statistics are the population's
+
+
+def test_steps_equal_epochs_times_steps_per_epoch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    params = []
+    for how in ({"epochs": 3}, {"steps": 9}):  # 20 // 6 = 3 steps per epoch
+        net = cnn.SwitchableCNN(1, (3, 4), 3, 2, image_size=8, seeds=[0, 1])
+        cnn.train(net, x, y, modes="batch", lambdas=[0, 0], batch_size=6, lr=0.05, momentum=0.9, order_seeds=[0, 1], **how)
+        params.append([p.detach().clone() for p in net.parameters()])
+    for a, b in zip(*params):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="exactly one"):
+        cnn.train(net, x, y, modes="batch", lambdas=[0, 0], batch_size=6, lr=0.05, momentum=0.9, order_seeds=[0, 1])

@@ -96,8 +96,20 @@ class SwitchableCNN(torch.nn.Module):
             raise ValueError(f"x must be (N, {C}, H, W) or ({M}, N, {C}, H, W), got {tuple(x.shape)}")
         return h.view(h.shape[0], M, c1, *h.shape[2:])
 
-    def _norm(self, h, layer: int, modes: list[str], stats: Stats | None, collect: list | None):
-        """h (N, M, c, H, W): normalize each model's channels as its mode says, then gamma * . + beta."""
+    def _norm(self, h, layer: int, modes: list[str], stats: Stats | None, collect: list | None, group: int | None = None):
+        """h (N, M, c, H, W): normalize each model's channels as its mode says, then gamma * . + beta.
+
+        `group`: "batch" statistics over each run of `group` consecutive images (N divisible by it; every run is
+        one mini-batch), instead of over all N. Only for all-"batch" modes."""
+        if group is not None:
+            n, M, c = h.shape[:3]
+            if n % group or any(m != "batch" for m in modes):
+                raise ValueError(f"group={group}: needs N ({n}) divisible by it and every model in 'batch' mode")
+            runs = h.view(n // group, group, M, c, *h.shape[3:])
+            mean = runs.mean(dim=(1, 4, 5), keepdim=True)
+            std = (runs.var(dim=(1, 4, 5), unbiased=False, keepdim=True) + self.eps).sqrt()
+            gamma, beta = self.gammas[layer][None, None, :, :, None, None], self.betas[layer][None, None, :, :, None, None]
+            return ((runs - mean) / std * gamma + beta).view(h.shape)
         mean = h.mean(dim=(0, 3, 4))
         std = (h.var(dim=(0, 3, 4), unbiased=False) + self.eps).sqrt()  # (M, c)
         if collect is not None:
@@ -115,12 +127,12 @@ class SwitchableCNN(torch.nn.Module):
         shift = torch.where(none, bias, self.betas[layer] - mean * self.gammas[layer] / std)
         return h * scale[None, :, :, None, None] + shift[None, :, :, None, None]
 
-    def _forward(self, x, mode, stats: Stats | None = None, collect: list | None = None) -> torch.Tensor:
+    def _forward(self, x, mode, stats: Stats | None = None, collect: list | None = None, group: int | None = None) -> torch.Tensor:
         modes = self._modes(mode)
         M, c2 = self.models, self.widths[1]
-        h = F.relu(self._norm(self._conv_in(x), 0, modes, stats, collect))  # (N, M, c1, H, W)
+        h = F.relu(self._norm(self._conv_in(x), 0, modes, stats, collect, group))  # (N, M, c1, H, W)
         n = h.shape[0]
-        h = F.relu(self._norm(self._conv_second(h), 1, modes, stats, collect))
+        h = F.relu(self._norm(self._conv_second(h), 1, modes, stats, collect, group))
         h = F.max_pool2d(h.reshape(n, M * c2, *h.shape[3:]), 2)  # (N, M*c2, H/4, W/4)
         flat = h.reshape(n, M, -1)  # (N, M, c2 * H/4 * W/4), channel-major as torch.nn.Flatten
         if flat.shape[2] != self.features:
@@ -194,16 +206,20 @@ def accuracy(net: SwitchableCNN, x, y, mode, stats: Stats | None = None, chunk: 
     return correct / len(y)
 
 
-def train(net: SwitchableCNN, x, y, *, modes, lambdas, epochs: int, batch_size: int, lr: float, momentum: float,
-          order_seeds: list[int], stats_x=None, refresh_samples: int = 128,
-          on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+def train(net: SwitchableCNN, x, y, *, modes, lambdas, batch_size: int, lr: float, momentum: float,
+          order_seeds: list[int], epochs: int | None = None, steps: int | None = None, stats_x=None,
+          refresh_samples: int = 128, on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
     """SGD with momentum, in place; returns the mean training loss (over models and steps) per epoch.
 
     x (N, C, H, W), y (N,). Model m trains in `modes[m]` with loss mean cross-entropy + lambdas[m] * sum gamma^2.
+    Give exactly one of `epochs` (N // batch_size steps each) or `steps` (the same number of SGD steps at every
+    batch size; a new epoch, freshly shuffled, starts whenever one runs out, and the last one may be cut short).
     "population" models use `net.statistics(stats_x)`, recomputed without gradient every
     max(1, refresh_samples // batch_size) steps (the same number of samples seen at every batch size).
     The last incomplete mini-batch of an epoch is dropped. `on_epoch(e, loss)` is called after each epoch.
     """
+    if (epochs is None) == (steps is None):
+        raise ValueError("give exactly one of epochs and steps")
     modes = net._modes(modes)
     x = torch.as_tensor(x, dtype=net.dtype)
     y = torch.as_tensor(y, dtype=torch.long)
@@ -219,11 +235,14 @@ def train(net: SwitchableCNN, x, y, *, modes, lambdas, epochs: int, batch_size: 
     generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
     optimizer = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=lr, momentum=momentum)
     refresh = max(1, refresh_samples // batch_size)
-    history, stats, t = [], None, 0
-    for epoch in range(1, epochs + 1):
+    per_epoch = N // batch_size
+    total_steps = epochs * per_epoch if steps is None else steps
+    history, stats, t, epoch = [], None, 0, 0
+    while t < total_steps:
+        epoch += 1
         order = torch.stack([torch.randperm(N, generator=g) for g in generators])  # (M, N)
-        total, steps = 0.0, N // batch_size
-        for step in range(steps):
+        total, n_steps = 0.0, min(per_epoch, total_steps - t)
+        for step in range(n_steps):
             if population and t % refresh == 0:
                 stats = net.statistics(stats_x)
             idx = order[:, step * batch_size:(step + 1) * batch_size]
@@ -233,10 +252,48 @@ def train(net: SwitchableCNN, x, y, *, modes, lambdas, epochs: int, batch_size: 
             optimizer.step()
             total += loss.item()
             t += 1
-        history.append(total / (steps * M))
+        history.append(total / (n_steps * M))
         if on_epoch:
             on_epoch(epoch, history[-1])
     return history
+
+
+@torch.no_grad()
+def regularizer_gap(net: SwitchableCNN, x, y, batch_sizes, *, partitions: int, order_seeds: list[int],
+                    chunk: int = 512) -> np.ndarray:
+    """Paired Monte Carlo of the implicit regularizer of BN at the net's current weights, every model in "batch" mode.
+
+    Delta(M) = E_B[ mean_{j in B} loss(j; statistics of B) ] - mean_j loss(j; population statistics of x),
+    cross-entropy, for mini-batches B of size M drawn without replacement. Each of `partitions` draws shuffles
+    x (model m with its own generator, seeded by order_seeds[m] and the partition) and cuts the first
+    (N // M) * M images into mini-batches of M; the population arm is averaged over the same images (paired),
+    with the statistics of all of x (`net.statistics`). Forward passes only. Returns float64
+    (models, len(batch_sizes), partitions): each partition's mean difference.
+    """
+    x = torch.as_tensor(x, dtype=net.dtype)
+    y = torch.as_tensor(y, dtype=torch.long)
+    models, n = net.models, len(y)
+    if len(order_seeds) != models:
+        raise ValueError(f"need one order seed per model ({models})")
+    if any(not 1 <= M <= n for M in batch_sizes):
+        raise ValueError(f"batch sizes must be in [1, {n}], got {list(batch_sizes)}")
+    population = net.statistics(x)
+    pn_loss = torch.cat([F.cross_entropy(net(x[s:s + chunk], ["population"] * models, population).transpose(1, 2),
+                                         y[s:s + chunk].expand(models, -1), reduction="none")
+                         for s in range(0, n, chunk)], dim=1).double()  # (models, N)
+    out = np.zeros((models, len(batch_sizes), partitions))
+    for r in range(partitions):
+        generators = [torch.Generator().manual_seed(int(np.random.SeedSequence([s, r]).generate_state(1)[0]))
+                      for s in order_seeds]
+        order = torch.stack([torch.randperm(n, generator=g) for g in generators])  # (models, N)
+        for k, M in enumerate(batch_sizes):
+            used = order[:, :(n // M) * M]
+            step = max(1, chunk // M) * M
+            bn_loss = torch.cat([F.cross_entropy(net._forward(x[used[:, s:s + step]], "batch", group=M).transpose(1, 2),
+                                                 y[used[:, s:s + step]], reduction="none")
+                                 for s in range(0, used.shape[1], step)], dim=1).double()
+            out[:, k, r] = (bn_loss.mean(dim=1) - torch.gather(pn_loss, 1, used).mean(dim=1)).numpy()
+    return out
 
 
 def downsample(images: np.ndarray, factor: int) -> np.ndarray:
