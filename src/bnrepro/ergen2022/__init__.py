@@ -15,5 +15,6 @@ from the problem statement, checked numerically, not a transcription (see
 the `convex` docstring and docs/papers/ergen2022.md).
 """
 
+from . import implicit_reg as implicit_reg
 from . import training as training
 from .convex import *
