@@ -57,7 +57,7 @@
 claim_id = "ergen2022/convex-implicit-reg"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+seeds = list(range(20))
 threads = 2
 strict_data = False
 beta = 0.01
@@ -191,7 +191,9 @@ labels = res["labels"]
 # **Seeds.** Ten: the pilot's paired differences (GD-BN $-$ encoded about 1-2 points, seed-to-seed spread of the
 # order of 1-2 points as in v1's per-seed sd 0.016) give a 95% half-width of about 0.01 with ten seeds, enough to
 # decide checks whose thresholds sit 1.5-2 points from the pilot's means. This is the smallest count the convex
-# solves allow in the budget (section "Deviations").
+# solves allow in the budget (section "Deviations"). **Raised to 20 after the first paper-scale result was seen**:
+# with 10 seeds the non-inferiority check of `mimics` was undecided (its interval straddled $-0.03$; that run is
+# recorded in `docs/runs/ergen2022-convex-implicit-reg.md`); no check, threshold or member was changed.
 
 # %%
 white, gd, enc = res["white"], res["gd"], res["encoded"]
@@ -303,6 +305,11 @@ verdict.deviation(
     "decided within the budget, and the class pair carries both parts. v1's part 'mimics' check 'encoded - whitened "
     ">= 0.05' is replaced by 'closes at least half the gap' (argued in the checks' markdown); its value is still "
     "reported as a measurement."
+)
+verdict.deviation(
+    "Changed after the paper-scale result was seen: the seed count, from 10 (pre-registered) to 20, because the 10-seed "
+    "run left the non-inferiority check of part 'mimics' undecided (docs/runs/ergen2022-convex-implicit-reg.md records "
+    "that run and its replicate). Checks, thresholds, members and every other setting are unchanged."
 )
 if scale != "paper":
     verdict.deviation(f"Scale '{scale}': a smoke-test size; the verdict rests on the paper scale.")
