@@ -57,7 +57,7 @@
 claim_id = "ergen2022/convex-implicit-reg"
 scale = "paper"
 seed_offset = 0
-seeds = list(range(20))
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
 threads = 2
 strict_data = False
 beta = 0.01
