@@ -16,5 +16,6 @@ the `convex` docstring and docs/papers/ergen2022.md).
 """
 
 from . import bias as bias
+from . import implicit_reg as implicit_reg
 from . import training as training
 from .convex import *
