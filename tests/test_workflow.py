@@ -197,6 +197,7 @@ def test_a_replicate_shifts_every_seed_and_the_table_shows_it_beside_the_main_ru
         assert ("⚠️ differs" in row) == (replicate["status"] != main["status"])
     assert (root / "results/replicates/1000/claims.md").is_file()
     assert (root / "results/replicates/1000/notebooks/lee2022-norm-increase.html").is_file()
+    assert (root / "results/mathjax/MathJax.js").is_file() and (root / "results/index.html").is_file()
     # the same replicate through --config seed_offset: already done
     again = snakemake(root, "--cores", "2", "--config", "scale=quick", "seed_offset=1000")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -83,4 +83,6 @@ def replicate_targets(wildcards):
             "the `replicates` target needs seed offsets, e.g. "
             "`snakemake replicates --cores 2 --config replicate_offsets=[1000]`"
         )
-    return ["results/claims.md"] + [f"results/replicates/{k}/claims.md" for k in REPLICATE_OFFSETS]
+    # the main table and page show the replicates; every rendered notebook, replicate or not, loads results/mathjax
+    main = ["results/claims.md", "results/index.html", "results/mathjax"]
+    return main + [f"results/replicates/{k}/claims.md" for k in REPLICATE_OFFSETS]
