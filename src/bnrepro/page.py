@@ -160,13 +160,8 @@ def render(claim_ids: list[str], out: Path, claims_dir: Path, replicates: dict[i
 def write(claim_ids: list[str], out: str | Path = "results/index.html", claims_dir: str | Path = "results/claims",
           replicate_offsets: list[int] = ()) -> Path:
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     claims_dir = Path(claims_dir)
-    text = render(list(claim_ids), out, claims_dir, table.replicate_dirs(replicate_offsets, claims_dir))
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, out)
-    return out
+    return table.write_atomically(out, render(list(claim_ids), out, claims_dir, table.replicate_dirs(replicate_offsets, claims_dir)))
 
 
 def main(argv=None) -> None:

@@ -188,10 +188,14 @@ def _details(v: dict) -> str:
 def write(claim_ids: list[str], out: str | Path, claims_dir: str | Path = "results/claims",
           replicate_offsets: list[int] = ()) -> Path:
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     claims_dir = Path(claims_dir)
     replicates = replicate_dirs(replicate_offsets, claims_dir)
-    text = render(list(claim_ids), out, claims_dir, replicates)
+    return write_atomically(out, render(list(claim_ids), out, claims_dir, replicates))
+
+
+def write_atomically(out: Path, text: str) -> Path:
+    """Write `text` to `out` through a temporary file: a reader never sees a half-written table or page."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, out)
