@@ -31,6 +31,11 @@ def snakemake(cwd: Path, *args: str, timeout: int = 600, env: dict | None = None
     )
 
 
+def demo_entry(notebook: str) -> dict:
+    """A registry entry for a test's own demo notebook: one thread, seed 0 at both scales."""
+    return {"notebook": notebook, "threads": 1, "params": {"paper": {"seeds": [0]}, "quick": {"seeds": [0]}}}
+
+
 @pytest.fixture(scope="session")
 def checkout(tmp_path_factory) -> Path:
     return copy_checkout(tmp_path_factory.mktemp("checkout"))

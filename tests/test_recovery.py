@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bnrepro import claims
-from conftest import copy_checkout, snakemake
+from conftest import copy_checkout, demo_entry, snakemake
 
 # A claim that waits, mid-notebook, until the test lets it finish: the kill lands inside a running claim.
 WAITING_NOTEBOOK = '''# %% tags=["parameters"]
@@ -46,7 +46,7 @@ verdict.finish()
 def _checkout(tmp_path: Path) -> Path:
     root = copy_checkout(tmp_path)
     (root / "notebooks/lee2022/demo_waits.py").write_text(WAITING_NOTEBOOK)
-    entry = {"notebook": "notebooks/lee2022/demo_waits.py", "threads": 1, "params": {"paper": {"seeds": [0]}, "quick": {"seeds": [0]}}}
+    entry = demo_entry("notebooks/lee2022/demo_waits.py")
     (root / "config/config.yaml").write_text(yaml.safe_dump({"scale": "quick", "claims": {"lee2022/demo-waits": entry}}))
     (root / "results").mkdir()
     return root

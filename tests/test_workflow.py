@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bnrepro import claims
-from conftest import copy_checkout, snakemake
+from conftest import copy_checkout, demo_entry, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -73,16 +73,12 @@ verdict.finish()
 FAILING_NOTEBOOK = OK_NOTEBOOK.replace("demo-ok", "demo-fails").replace("verdict.check(", "1 / 0\nverdict.check(")
 
 
-def _entry(notebook: str) -> dict:
-    return {"notebook": notebook, "threads": 1, "params": {"paper": {"seeds": [0]}, "quick": {"seeds": [0]}}}
-
-
 def test_failing_notebook_is_kept_and_tabled_as_error(tmp_path):
     root = copy_checkout(tmp_path)
     for name, text in [("demo_ok", OK_NOTEBOOK), ("demo_fails", FAILING_NOTEBOOK)]:
         (root / f"notebooks/lee2022/{name}.py").parent.mkdir(parents=True, exist_ok=True)
         (root / f"notebooks/lee2022/{name}.py").write_text(text)
-    config = {"scale": "quick", "claims": {"lee2022/demo-fails": _entry("notebooks/lee2022/demo_fails.py"), "lee2022/demo-ok": _entry("notebooks/lee2022/demo_ok.py")}}
+    config = {"scale": "quick", "claims": {"lee2022/demo-fails": demo_entry("notebooks/lee2022/demo_fails.py"), "lee2022/demo-ok": demo_entry("notebooks/lee2022/demo_ok.py")}}
     (root / "config/config.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(root, "--cores", "2")
     assert result.returncode != 0
