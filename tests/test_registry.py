@@ -14,6 +14,17 @@ def test_claim_parameters_inject_the_claim_scale_threads_and_offset():
     assert params == {**quick, "claim_id": "cao2023/uniform-margin", "scale": "quick", "threads": 3, "seed_offset": 0}
 
 
+def test_the_full_scale_runs_a_claims_full_set_where_it_has_one_and_paper_elsewhere():
+    config = registry.load(ROOT / "config/config.yaml", scale="full")
+    claim = "cao2023/uniform-margin"
+    config["claims"][claim]["params"].pop("full", None)
+    params = registry.claim_parameters(config, claim, threads=1)
+    assert params["scale"] == "paper" and params["seeds"] == config["claims"][claim]["params"]["paper"]["seeds"]
+    config["claims"][claim]["params"]["full"] = {**config["claims"][claim]["params"]["paper"], "steps": 7}
+    params = registry.claim_parameters(config, claim, threads=1)
+    assert params["scale"] == "full" and params["steps"] == 7
+
+
 def test_a_replicate_shifts_every_seed_list_and_nothing_else():
     config = registry.load(ROOT / "config/config.yaml", scale="paper")
     claim = "ergen2022/convex-equivalence"

@@ -137,7 +137,6 @@ def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int |
     if claim_id not in config["claims"]:
         raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
     entry = config["claims"][claim_id]
-    entry["params"] = {scale: registry.expand_seed_ranges(params) for scale, params in entry["params"].items()}
     parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
     return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
 
@@ -151,7 +150,7 @@ def main(argv=None) -> int:
     parser.add_argument("--verdict", type=Path)
     parser.add_argument("--threads", type=int, help="the threads the job was given (overrides the parameters' threads)")
     parser.add_argument("--claim", help="run this registered claim instead (paths and parameters from the registry)")
-    parser.add_argument("--scale", default="quick", choices=("paper", "quick"), help="with --claim")
+    parser.add_argument("--scale", default="quick", choices=("paper", "quick", "full"), help="with --claim")
     parser.add_argument("--seed-offset", type=int, default=0, help="with --claim: shift every seed list")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill streams cell outputs as progress

@@ -151,16 +151,22 @@ def shifted_seeds(params: dict, offset: int) -> dict:
     return {k: [s + offset for s in v] if _is_seed_list(k, v) else v for k, v in params.items()}
 
 
+def effective_scale(entry: dict, scale: str) -> str:
+    """The scale a claim runs at: `full` is the paper's own setting where the claim defines one, else `paper`."""
+    return "paper" if scale == "full" and "full" not in entry["params"] else scale
+
+
 def claim_parameters(config: dict, claim_id: str, *, threads: int, seed_offset: int = 0) -> dict:
     """Everything papermill passes to the claim's notebook at the configured scale and seed offset."""
     split_id(claim_id)
     entry = config["claims"][claim_id]
     declared = notebook_parameters(entry["notebook"])
-    params = dict(entry["params"][config["scale"]])
+    scale = effective_scale(entry, config["scale"])
+    params = dict(entry["params"][scale])
     if seed_offset:  # seed lists the registry leaves at the notebook's default are shifted too
         params = {**{k: v for k, v in declared.items() if _is_seed_list(k, v)}, **params}
     params = shifted_seeds(params, seed_offset)
-    params.update(claim_id=claim_id, scale=config["scale"], threads=threads, seed_offset=seed_offset)
+    params.update(claim_id=claim_id, scale=scale, threads=threads, seed_offset=seed_offset)
     if "strict_data" in declared:
         params["strict_data"] = config["strict_data"]
     return params
