@@ -2,6 +2,7 @@
 # missing and installs the project with the exact pins of constraints.txt.
 #   make figures [CORES=nproc] [SCALE=paper|quick]    regenerate every figure and verdict
 #   make test                                      the test suite
+#   make test-slurm                                the pipeline on a one-node Slurm (root, Debian)
 #   make report                                    results/report.html
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ SCALE ?= paper
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup figures test report lock clean
+.PHONY: setup figures test test-slurm report lock clean
 
 setup: $(STAMP)
 
@@ -30,6 +31,9 @@ figures: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-slurm: setup
+	bash tests/cluster/slurm_test.sh
 
 report: figures
 	$(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE) --report results/report.html
