@@ -1,5 +1,9 @@
 """Thread limits, device choice and seeding."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +21,20 @@ def test_setup_limits_every_pool_and_picks_the_device():
     assert runtime.setup(1, use_gpu=False).device == "cpu"
     with pytest.raises(ValueError, match="threads must be a positive int"):
         runtime.setup(0)
+
+
+def test_a_claim_without_torch_is_spared_its_import_and_torch_imported_later_is_configured_on_import():
+    code = """
+import sys
+from bnrepro import runtime
+rt = runtime.setup(1)
+assert rt.device == "cpu" and "torch" not in sys.modules, rt
+import torch
+assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled()
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_seeds_are_validated():

@@ -31,6 +31,7 @@ import operator
 import os
 import platform
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -503,11 +504,11 @@ def read(path: str | Path) -> dict:
 
 
 def _cpu_capability() -> str | None:
+    """The CPU kernels torch used; None for a claim that never imported torch (it used none)."""
+    torch = sys.modules.get("torch")
     try:
-        import torch
-
-        return torch.backends.cpu.get_cpu_capability()
-    except Exception:  # torch absent or too old: the record just lacks it
+        return torch.backends.cpu.get_cpu_capability() if torch else None
+    except AttributeError:  # torch too old: the record just lacks it
         return None
 
 
