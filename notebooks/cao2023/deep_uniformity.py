@@ -49,8 +49,11 @@
 #
 # **Pilot** (seeds >= 5 000 000, Fashion-MNIST, one seed per setting, disclosed): it chose this design (the 1x1 last
 # map, 14x14 images, 300 epochs with the drop at 100, learning rate 0.05, weight decay 5e-3, 250 images per class)
-# and informed the budget (about 35 s of CPU per seed and both variants; 6 seeds fit the 10-minute budget with the
-# rounding shadow). It also showed the likely outcome, which we state before the run: with this schedule the BN
+# and informed the budget (about 35 s of CPU per seed and both variants). The first pre-registration (af343dc: 6 seeds,
+# 200 images per class, 240 epochs with the drop at 80, 2 threads) was stopped 18 epochs into its first run, before
+# any result, because the shared machine (load average 22 on 2 cores) would not finish it before the deadline: the
+# paper scale is now 4 seeds, 150 images per class, 150 epochs with the drop at 50, one thread; checks and thresholds
+# are unchanged. It also showed the likely outcome, which we state before the run: with this schedule the BN
 # network becomes class-selective (U on both classes about 0.4, the paper's 0.41), but its per-class $U$ stays at
 # 0.4-0.5 (paper 0.03), and the no-BN network's $U$ on both stays at about 1.5 (paper 0.92), with per-class $U$
 # 0.2-0.3: the no-BN baseline is not the paper's, so we expect the regime checks below to fail.
@@ -76,18 +79,18 @@
 claim_id = "cao2023/deep-uniformity"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4, 5]
-threads = 2
+seeds = [0, 1, 2, 3]
+threads = 1
 strict_data = False
 pairs = {"cifar10": ["cat", "dog"], "fashion-mnist": ["T-shirt/top", "Shirt"], "digits": ["3", "8"]}
-n_per_class = 200
+n_per_class = 150
 image_pool = {"cifar10": 1, "fashion-mnist": 2, "digits": 1}
 width = 64
 depth = 3
 base_width = 8
 convs_per_stage = [2, 2, 2]
-epochs = 240
-lr_drops = [80]
+epochs = 150
+lr_drops = [50]
 lr_factor = 0.1
 lr = 0.05
 momentum = 0.9
@@ -355,6 +358,12 @@ verdict.deviation(
     "no hyperparameter (its curves change near epoch 200 of 600), all of these are our choices. The design (1x1 last "
     "map, schedule, weight decay, learning rate, subset size, image pooling) and the seed count were chosen by a pilot "
     "on seeds >= 5 000 000, which also suggested that the no-BN regime checks fail (stated before the run)."
+)
+verdict.deviation(
+    "Budget cut before any result: the first pre-registration (commit af343dc) had 6 seeds, 200 images per class, 240 "
+    "epochs with the drop at 80 and 2 threads; its paper-scale run was stopped 18 epochs into seed 0 (no verdict, no "
+    "final value seen) because the shared machine would not finish it in time. Now 4 seeds, 150 images per class, "
+    "150 epochs with the drop at 50, 1 thread; checks, kinds and thresholds unchanged."
 )
 verdict.deviation(
     "Metric: the paper's formula writes 1/n^2 and 1/n; we read n as |I|, the number of activated points in the set "
