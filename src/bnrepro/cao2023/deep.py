@@ -21,10 +21,12 @@ What we chose (the notebook states these as deviations):
   y in {+1, -1}. VGG-16 itself is base_width=64, width=512, depth=5, convs_per_stage 2-3. The two
   variants differ only by the BN layers; their convolutions and head get the same initial weights
   (torchvision's VGG initialization, drawn from one seeded generator).
-- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, a constant
-  learning rate, weight decay 0 unless asked (the theory has none); the features are taken in eval mode
+- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, a step
+  learning-rate schedule (`learning_rate`), weight decay 0 unless asked; the features are taken in eval mode
   (BN with its running statistics, the network as it would be used at test time) on the whole training
-  subset, which `binary_subset` draws balanced and standardizes.
+  subset, which `binary_subset` draws balanced and standardizes (`pool_images` shrinks it for a CPU).
+- `compare`: the experiment, both variants on every seed (and the rounding shadow); `VGG16` is the layout of the
+  `full` scale (VGG-16 for 32x32 inputs, whose last map is 1x1).
 """
 
 from __future__ import annotations
