@@ -21,16 +21,19 @@ What we chose (the notebook states these as deviations):
   y in {+1, -1}. VGG-16 itself is base_width=64, width=512, depth=5, convs_per_stage 2-3. The two
   variants differ only by the BN layers; their convolutions and head get the same initial weights
   (torchvision's VGG initialization, drawn from one seeded generator).
-- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, a constant
-  learning rate, weight decay 0 unless asked (the theory has none); the features are taken in eval mode
+- `train`: minibatch SGD with momentum on the logistic loss, seeded shuffling, no augmentation, a step
+  learning-rate schedule (`learning_rate`), weight decay 0 unless asked; the features are taken in eval mode
   (BN with its running statistics, the network as it would be used at test time) on the whole training
-  subset, which `binary_subset` draws balanced and standardizes.
+  subset, which `binary_subset` draws balanced and standardizes (`pool_images` shrinks it for a CPU).
+- `compare`: the experiment, both variants on every seed (and the rounding shadow); `VGG16` is the layout of the
+  `full` scale (VGG-16 for 32x32 inputs, whose last map is 1x1).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,6 +138,15 @@ def binary_subset(x, labels, classes, pair, n_per_class: int, seed: int):
     return xs.astype(np.float32), y
 
 
+def pool_images(x, factor: int):
+    """Average-pool (N, C, H, W) images by `factor` in each direction (H and W must be multiples of it); factor 1 is a copy."""
+    x = np.asarray(x, dtype=np.float32)
+    n, c, h, w = x.shape
+    if factor < 1 or h % factor or w % factor:
+        raise ValueError(f"cannot pool {h}x{w} images by {factor}")
+    return x.reshape(n, c, h // factor, factor, w // factor, factor).mean(axis=(3, 5))
+
+
 # --------------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------------
@@ -150,23 +162,37 @@ def stage_channels(width: int, depth: int, base_width: int) -> list[int]:
     return [min(base_width * 2**s, width) for s in range(depth - 1)] + [width]
 
 
+def stage_convs(convs_per_stage: int | Sequence[int], depth: int) -> list[int]:
+    """Convolutions per stage: one int for every stage, or one per stage (VGG-16: 2, 2, 3, 3, 3)."""
+    per_stage = [convs_per_stage] * depth if isinstance(convs_per_stage, int) else list(convs_per_stage)
+    if len(per_stage) != depth or not all(isinstance(c, int) and c >= 1 for c in per_stage):
+        raise ValueError(f"convs_per_stage must be a positive int or {depth} positive ints, got {convs_per_stage!r}")
+    return per_stage
+
+
+# VGG-16 for 32x32 inputs (the CIFAR variant): 13 conv3x3 in 5 stages of 64, 128, 256, 512, 512 channels, each
+# stage ending in a max-pool, so the last map is 1x1 and its 512 post-ReLU channels are the last hidden layer
+VGG16 = {"width": 512, "depth": 5, "base_width": 64, "convs_per_stage": (2, 2, 3, 3, 3)}
+
+
 class VGGStyle(nn.Module):
     """A narrow VGG: stages of [conv3x3 -> (BN) -> ReLU] x convs_per_stage -> maxpool 2, then GAP and Linear(width, 1)."""
 
     def __init__(self, in_channels: int, image_size: int, *, width: int, depth: int, base_width: int,
-                 convs_per_stage: int, batchnorm: bool):
+                 convs_per_stage: int | Sequence[int], batchnorm: bool):
         super().__init__()
-        sizes = {"width": width, "depth": depth, "base_width": base_width, "convs_per_stage": convs_per_stage}
+        sizes = {"width": width, "depth": depth, "base_width": base_width}
         for name, value in sizes.items():
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        per_stage = stage_convs(convs_per_stage, depth)
         if image_size < 2**depth:
             raise ValueError(f"depth={depth} max-pools need images of at least {2**depth} pixels, got {image_size}")
         self.batchnorm = batchnorm
         layers: list[nn.Module] = []
         c_in = in_channels
-        for c_out in stage_channels(width, depth, base_width):
-            for _ in range(convs_per_stage):
+        for c_out, n_convs in zip(stage_channels(width, depth, base_width), per_stage):
+            for _ in range(n_convs):
                 layers.append(nn.Conv2d(c_in, c_out, kernel_size=3, padding=1))
                 if batchnorm:
                     layers.append(nn.BatchNorm2d(c_out))
@@ -188,7 +214,7 @@ SHADOW_SEED = 1_000_003  # offsets the rounding shadow's generator from the init
 
 
 def build(batchnorm: bool, *, in_channels: int, image_size: int, width: int, depth: int, base_width: int,
-          convs_per_stage: int, seed: int, perturbation: float = 0.0) -> VGGStyle:
+          convs_per_stage: int | Sequence[int], seed: int, perturbation: float = 0.0) -> VGGStyle:
     """The model with or without BN; for one seed both variants get identical conv and head weights.
 
     Initialization as torchvision's VGG: conv weights Kaiming-normal (fan_out, ReLU) and zero biases, BN
@@ -257,13 +283,20 @@ def evaluate(model: VGGStyle, x: torch.Tensor, y: torch.Tensor, names: tuple[str
     return loss, accuracy, sets
 
 
+def learning_rate(epoch: int, lr: float, lr_drops: Sequence[int] = (), lr_factor: float = 0.1) -> float:
+    """The step schedule: `lr`, multiplied by `lr_factor` after each epoch listed in `lr_drops` (epochs count from 1)."""
+    return lr * lr_factor ** sum(1 for drop in lr_drops if drop < epoch)
+
+
 def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: float, momentum: float,
           batch_size: int, seed: int, record: list[int], weight_decay: float = 0.0, min_active: int = 2,
-          device: str = "cpu", log=print, label: str = "") -> History:
-    """Minibatch SGD on the logistic loss; records the Figure 2 metric at the epochs in `record` (and 0).
+          lr_drops: Sequence[int] = (), lr_factor: float = 0.1, device: str = "cpu", log=print,
+          label: str = "") -> History:
+    """Minibatch SGD on the logistic loss with a step schedule; records the Figure 2 metric at the epochs in `record` (and 0).
 
-    Shuffling uses a torch.Generator seeded with `seed`; the last incomplete minibatch of each epoch is
-    dropped (a BN batch of one or two points is meaningless). One short line per epoch goes to `log`.
+    Epoch e uses `learning_rate(e, lr, lr_drops, lr_factor)`. Shuffling uses a torch.Generator seeded with
+    `seed`; the last incomplete minibatch of each epoch is dropped (a BN batch of one or two points is
+    meaningless). One short line per epoch goes to `log`.
     """
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} exceeds the {len(x)} training points")
@@ -293,6 +326,8 @@ def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: flo
     n_batches = len(x) // batch_size
     model.train()
     for epoch in range(1, epochs + 1):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(epoch, lr, lr_drops, lr_factor)
         order = torch.randperm(len(x), generator=gen).to(device)
         total = torch.zeros((), device=device)
         for b in range(n_batches):
@@ -309,3 +344,39 @@ def train(model: VGGStyle, x, y, names: tuple[str, str], *, epochs: int, lr: flo
         log(line)
     history.seconds = time.perf_counter() - start
     return history
+
+
+# --------------------------------------------------------------------------------------------------
+# The experiment: both variants on every seed
+# --------------------------------------------------------------------------------------------------
+
+VARIANTS = (("BN", True), ("no BN", False))
+
+
+def compare(x, labels, classes, pair: tuple[str, str], seeds: Sequence[int], *, n_per_class: int, arch: dict,
+            epochs: int, lr: float, momentum: float, batch_size: int, record: list[int], weight_decay: float = 0.0,
+            lr_drops: Sequence[int] = (), lr_factor: float = 0.1, image_pool: int = 1, min_active: int = 2,
+            rounding_perturbation: float = 0.0, device: str = "cpu", log=print):
+    """Figure 2's experiment: per seed, one balanced subset (drawn with that seed, pooled by `image_pool`), one
+    initialization shared by the BN and no-BN variants (`arch`: width, depth, base_width, convs_per_stage), one
+    shuffling order; each variant trained by `train`.
+
+    Returns (runs, shadow_runs), each {(variant, seed): History}, variant in "BN", "no BN". shadow_runs repeats
+    every run from the initialization perturbed by `rounding_perturbation` (see `build`); it is empty when that is 0.
+    """
+    runs, shadow_runs = {}, {}
+    for seed in seeds:
+        xs, ys = binary_subset(x, labels, classes, pair, n_per_class, seed)
+        xs = pool_images(xs, image_pool)
+        for variant, batchnorm in VARIANTS:
+            stores = ((runs, 0.0), (shadow_runs, rounding_perturbation)) if rounding_perturbation else ((runs, 0.0),)
+            for store, perturbation in stores:
+                model = build(batchnorm, in_channels=xs.shape[1], image_size=xs.shape[-1], **arch, seed=seed,
+                              perturbation=perturbation)
+                store[variant, seed] = train(
+                    model, xs, ys, pair, epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                    lr_drops=lr_drops, lr_factor=lr_factor, batch_size=batch_size, seed=seed, record=record,
+                    min_active=min_active, device=device, log=log,
+                    label=f"seed {seed} {variant:5s}{' shadow' if perturbation else ''} ",
+                )
+    return runs, shadow_runs
