@@ -63,8 +63,10 @@
 #   baseline looks like the paper's: its $U$ on both classes within a factor 1.5 of 0.92 (class-selective neurons)
 #   and its per-class $U$ at least half of the paper's 0.45-0.48. If one of them does not pass, our stand-in is not
 #   the paper's setting and the claim is `inconclusive (out of regime)`, not refuted;
-# - *control, part `per-class`*: at initialization (epoch 0, same weights) BN alone does not make the per-class
-#   margins uniform (mean ratio $U_{BN}/U_{noBN} > 0.5$): the effect, if found, comes from training;
+# - *sanity* (pre-registered as a control, relabelled after the first result, see the deviations): at
+#   initialization (epoch 0, same weights) the mean ratio $U_{BN}/U_{noBN}$ is above 0.5. In eval mode BN's running
+#   statistics are still (0, 1), so BN is the identity up to $1/\sqrt{1+\epsilon}$ and the scale-invariant $U$ gives a
+#   ratio of 1: an identity, never evidence;
 # - *claim, part `per-class`*: on each class, the mean over seeds of $U_{BN}/U_{noBN}$ is at most 0.5;
 # - *claim, part `both-classes`*: on both classes together, the mean over seeds of $U_{BN}/U_{noBN}$ is at most 0.75.
 #
@@ -234,17 +236,18 @@ verdict.check("no BN: mean over seeds of the final per-class U, averaged over th
               shadow=(shadow_u["no BN", pair[0]] + shadow_u["no BN", pair[1]]) / 2)
 
 # %% [markdown]
-# ## Control, part `per-class`: no effect before training
+# ## Sanity: no effect before training
 #
-# At epoch 0 both variants have the same convolution and head weights; BN only normalizes. If BN's per-class $U$
-# were already far below no-BN's there, a small final ratio would be the architecture's, not training's implicit
-# bias. The control passes when the mean initial ratio is above 0.5 (the claim's threshold) on each class; it fails
-# if BN alone halves $U$.
+# At epoch 0 both variants have the same convolution and head weights. It was meant as a control (if BN alone halved
+# $U$ before training, a small final ratio would be the architecture's, not training's implicit bias), but features
+# are taken in eval mode, where BN's running statistics are still their initial (0, 1): BN is then the identity up to
+# $1/\sqrt{1+\epsilon}$, and $U$ is scale-invariant, so the ratio is 1 by construction. It is kept as a `sanity`
+# check (it fails only on a bug); a control that can fail would take the initial features with batch statistics.
 
 # %%
 for key in pair:
-    verdict.check(f"mean over seeds of U_BN/U_noBN on class {key!r} at initialization", initial_ratio[key], ">", 0.5,
-                  kind="control", part="per-class", aggregate="mean", shadow=shadow_initial[key])
+    verdict.check(f"mean over seeds of U_BN/U_noBN on class {key!r} at initialization (eval mode: 1 by construction)",
+                  initial_ratio[key], ">", 0.5, kind="sanity", aggregate="mean", shadow=shadow_initial[key])
 
 # %% [markdown]
 # ## Claim, part `per-class`: BN is clearly more uniform on each class
@@ -372,6 +375,12 @@ verdict.deviation(
 )
 verdict.deviation(
     "Features are taken in eval mode (BN with running statistics) on the whole training subset; the paper does not say."
+)
+verdict.deviation(
+    "Changed after the first paper-scale result (b99c9b5): the 'at initialization' ratio was pre-registered as a control "
+    "of part per-class; it cannot fail (eval-mode BN at epoch 0 is the identity up to 1/sqrt(1+eps), and U is "
+    "scale-invariant, so the ratio is 1), so it is relabelled a sanity check. No claim or regime check changed; the "
+    "status was and is decided by the regime checks."
 )
 verdict.deviation(
     "Version 3 (this design) replaces version 2's stand-in (global average pooling of a 3x3 map, 60 epochs at a "
