@@ -109,6 +109,7 @@ sensitivity_steps = 50000
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from scipy import stats as stats_scipy
 
 from bnrepro import claims
 from bnrepro import cao2023, stats
@@ -174,6 +175,26 @@ verdict.check("fraction of seeds with 1 - cos(P_X w_BN(T), w*) <= 1e-10", 1 - co
               kind="claim", part="patchwise-uniform", aggregate="fraction")
 verdict.measure("max over seeds of D_patch,BN(T)", D_bn.max())
 verdict.measure("max over seeds of 1 - cos(P_X w_BN(T), w*)", (1 - cos_star).max())
+
+# %% [markdown]
+# *Added after the first paper-scale result (a measurement, not a check; a deviation says so).* That run left 5 of 80
+# seeds between $10^{-15}$ and $10^{-11}$ at $T$. Theorem 3.2's exponent contains
+# $\kappa=\lambda_{\min}/\lambda_{\max}^{3/2}$ of $\Sigma$ on $X$; with $nP/d=0.8$ the smallest eigenvalue varies a lot between
+# data sets. We measure whether the slow seeds are the badly conditioned ones (rank 1 = smallest $\kappa$), and the
+# rank correlation between $\kappa$ and $\log D_{\rm patch}(T)$.
+
+# %%
+flat_main = X.reshape(len(seeds), n * P, d)
+spectrum = np.linalg.eigvalsh(flat_main @ flat_main.transpose(0, 2, 1) / (n * P))  # the nonzero spectrum of Sigma (nP < d)
+kappa = spectrum[:, 0] / spectrum[:, -1] ** 1.5
+kappa_rank = np.argsort(np.argsort(kappa)) + 1
+slow = D_bn > 1e-15
+print(f"seeds above 1e-15 at T: {int(slow.sum())}; their kappa ranks (1 = smallest of {len(seeds)}): {sorted(kappa_rank[slow].tolist())}")
+verdict.measure("post hoc: number of seeds with D_patch,BN(T) > 1e-15", slow.sum())
+verdict.measure("post hoc: largest kappa rank (1 = smallest kappa) among the seeds with D_patch,BN(T) > 1e-15",
+                kappa_rank[slow].max() if slow.any() else 0)
+verdict.measure("post hoc: Spearman correlation of kappa and log10 D_patch,BN(T) over seeds",
+                stats_scipy.spearmanr(kappa, np.log10(D_bn)).statistic)
 
 # %% [markdown]
 # ## Over-determined data ($nP=2d$): where Assumption 3.1 can hold or fail
@@ -386,6 +407,10 @@ verdict.deviation(
     "Version 1 decided every check on the worst case over 5 seeds at T = 1e5; version 2 decides fractions of "
     f"{len(seeds)} seeds at T = {steps} ({len(overdetermined_seeds)} over-determined) against {fraction_threshold} with exact binomial intervals, and adds the "
     "over-determined cases (the Assumption 3.1 test could not fail at nP < d) and the sensitivity panel."
+)
+verdict.deviation(
+    "Added after the first paper-scale result (commit of the result record): the measurements of kappa = "
+    "lambda_min/lambda_max^1.5 for the seeds that had not reached 1e-15 at T (post hoc, measurements only; no check changed)."
 )
 for text in verdict.deviations:
     print("-", text)
