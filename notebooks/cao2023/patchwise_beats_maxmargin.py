@@ -39,30 +39,47 @@
 # 2. *Weak examples*: the high-probability event includes "the training set contains weak-signal examples". We
 #    condition on it (rejection sampling per seed) and report how often a draw has none, and what happens then.
 #
-# **Checks** (verdict version 2). Every check over seeds is given the per-seed values; "on every seed" is a
-# worst case over seeds (`aggregate="min"`/`"max"`, no interval), as in version 1.
+# **Checks** (verdict version 2). Every check over seeds is given the per-seed values. Theorems 3.3 and 3.4 bound
+# the test error of *every* training set outside an event of probability $\exp(-\Omega(d))$ or
+# $\exp(-\Omega(n^{1/4}))$, so the claim checks are worst cases over seeds (`aggregate="min"`/`"max"`: decided by
+# their comparison, no interval), now over many training sets: 64 seeds for Example 3.1's exact solutions, 20 for
+# its GD run, 20 per $n$ and $\alpha$ for Example 3.2 (120 training sets per $\alpha$ over the scan). Version 1 used 5.
+# The audit of version 1 (5 seeds) measured margins of several decades on every check but one, the printed-$\alpha$
+# bound; the seed counts are chosen for the time budget (Example 3.2 at $n=100$ has $d=46052$; a timing pilot on seed
+# 5 000 000 only), not from the results of a pilot. Pre-registered: these checks, kinds, thresholds and seed counts
+# were committed before the first paper-scale run (`docs/runs/cao2023-patchwise-beats-maxmargin.md` gives the commit).
 # - *sanity*: Theorem 3.3's noise condition $\sigma\ge20\|u\|\sqrt{Pd}$ (a configuration assertion); on Ex. 3.1,
 #   Assumption 3.1, $w_{\rm uniform}\parallel u$ and $w_{\rm uniform}$'s test error 0: all three hold by
 #   construction (the noise is orthogonal to $u$, so $u/\|u\|^2$ solves every equation and classifies every
 #   test point). Version 1 counted them as evidence.
 # - *claim, part `example-3.1`* (Theorem 3.3): $w_{\max}$'s test error is $\ge0.25$ on every seed, in the
-#   theorem's regime.
+#   theorem's regime. How it can fail: at small $\sigma$ (outside the theorem's condition) $w_{\max}$ classifies
+#   perfectly (the $\sigma$ scan below shows error 0 at $\sigma=1$).
 # - *claim, part `gd-example-3.1`*: BN-GD reaches $w_{\rm uniform}$ (in a well-conditioned variant,
 #   $\sigma=$`sigma_gd`, see below) and its test error is $\le10^{-3}$; *control* (same part): $w_{\max}$ still fails
 #   there (error $\ge0.3$), without which the variant could not tell the two classifiers apart.
 # - *claim, part `example-3.2`* (Theorem 3.4, exact closed-form test errors), under both values of $\alpha$:
 #   $w_{\rm uniform}$'s error $\le\frac15$ of $w_{\max}$'s and $w_{\max}$'s $\ge1/(4n^{3/4})$ on every $n$ and seed;
 #   and, under the proof's $\alpha=n^{-1/4}$, $w_{\rm uniform}$'s $\le n^{-10}$ at the largest $n$ run.
+#   *Control* (same part): on training sets *without* a weak example (the complement of the theorem's event),
+#   $v\notin X$ and the advantage must vanish: $w_{\rm uniform}$'s error is at least half of $w_{\max}$'s on every
+#   seed (smallest $n$ of the scan). If it did not vanish, the comparison would not be measuring the mechanism
+#   the paper names (the weak feature $v$ amplified by the patch-wise uniform margin).
 #   *Erratum*: the same $n^{-10}$ bound under the printed $\alpha=n^{-1/2}$ (version 1: non-essential); it is reported
-#   and decides nothing. The $n^{-10}$ bound is asymptotic with an unstated $n_0$: at the paper scale's scan it
-#   holds (every seed) only from $n\ge80$ on and fails at $n\le60$ (measured below, and stated as a deviation).
+#   and decides nothing. The $n^{-10}$ bound is asymptotic with an unstated $n_0$: on 5 seeds the audit found it
+#   holding from $n\ge80$ on and failing at $n\le60$; the $n_0$ this run measures (the smallest $n$ of the scan from
+#   which it holds on every seed) is a measurement, and the verdict's deviation states it.
 # - *claim, part `gd-example-3.2`*: BN-GD reaches $w_{\rm uniform}$ on Ex. 3.2 ($D_{\rm patch}$, direction, test error).
 
 # %% tags=["parameters"]
 claim_id = "cao2023/patchwise-beats-maxmargin"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4]
+seeds = [0, 1]
+scan_seeds = [0, 1]
+gd_seeds = [0, 1]
+stiff_seeds = [0]
+ex32_seeds = [0, 1]
 threads = 1
 n = 50
 P = 4
@@ -149,7 +166,7 @@ verdict.measure("Ex 3.1: max over seeds of |sampled - closed-form test error| of
 # %%
 scan31 = {}
 for s in sigma_scan:
-    sol = examples.solve_example31(examples.Example31(d=d, P=P, sigma=s, u_norm=u_norm), seeds, n, test_samples)
+    sol = examples.solve_example31(examples.Example31(d=d, P=P, sigma=s, u_norm=u_norm), scan_seeds, n, test_samples)
     scan31[s] = sol
     print(f"sigma={s:6.1f}: error(w_uniform) max {sol.error_uniform.max():.4f}, error(w_max) mean {sol.error_max.mean():.4f}")
 verdict.measure("Ex 3.1 sigma scan: max over sigmas and seeds of the test error of w_uniform", max(v.error_uniform.max() for v in scan31.values()))
@@ -158,10 +175,10 @@ fig, ax = plt.subplots(figsize=(6, 4))
 for label, key, marker in [("uniform margin", "error_uniform", "o"), ("max margin", "error_max", "s")]:
     errs = np.array([getattr(scan31[s], key) for s in sigma_scan])  # (sigmas, seeds)
     ax.plot(sigma_scan, errs.mean(axis=1), marker=marker, label=label)
-    ax.scatter(np.repeat(sigma_scan, len(seeds)), errs.ravel(), s=8, alpha=0.4, color=ax.lines[-1].get_color())
+    ax.scatter(np.repeat(sigma_scan, len(scan_seeds)), errs.ravel(), s=8, alpha=0.4, color=ax.lines[-1].get_color())
 ax.axvline(20 * u_norm * np.sqrt(P * d), color="grey", ls=":", label=r"Theorem 3.3: $\sigma\geq20\|u\|\sqrt{Pd}$")
 ax.set(xscale="log", xlabel=r"noise level $\sigma$", ylabel="test error", ylim=(-0.02, 0.55),
-       title=f"Example 3.1: n={n}, d={d}, P={P}, {len(seeds)} seeds")
+       title=f"Example 3.1: n={n}, d={d}, P={P}, {len(scan_seeds)} seeds")
 ax.legend()
 verdict.figure(fig, "example31-sigma-scan")
 plt.show()
@@ -180,15 +197,15 @@ plt.show()
 
 # %%
 gd_runs = {}
-for s in (sigma_gd, sigma):
+for s, run_seeds in ((sigma_gd, gd_seeds), (sigma, stiff_seeds)):
     ex = examples.Example31(d=d, P=P, sigma=s, u_norm=u_norm)
-    X, y = ex.training_sets(seeds, n)
-    run = cao2023.train(X, y, examples.initial_weights(seeds, n, d, gd_w0_scale), lr=gd_lr, steps=gd_steps, batchnorm=True)
+    X, y = ex.training_sets(run_seeds, n)
+    run = cao2023.train(X, y, examples.initial_weights(run_seeds, n, d, gd_w0_scale), lr=gd_lr, steps=gd_steps, batchnorm=True)
     eig = np.stack([np.linalg.eigvalsh(x.reshape(-1, d).T @ x.reshape(-1, d) / (n * P)) for x in X])  # Sigma is full rank here
     gd_runs[s] = {"run": run, "ex": ex, "kappa": eig[:, 0] / eig[:, -1] ** 1.5, "cos": stats.cosine(run.final_w, ex.u),
-                  "error": ex.sampled_test_error(run.final_w, seeds, n, test_samples)}
-    print(f"sigma={s}: D_patch(T) {np.array2string(run.discrepancy[-1], precision=3)}, cos(w,u) {np.array2string(gd_runs[s]['cos'], precision=6)}, "
-          f"test error {gd_runs[s]['error'].tolist()}, kappa {gd_runs[s]['kappa'].mean():.3g}")
+                  "error": ex.sampled_test_error(run.final_w, run_seeds, n, test_samples)}
+    print(f"sigma={s} ({len(run_seeds)} seeds): D_patch(T) max {run.discrepancy[-1].max():.3g}, cos(w,u) min {gd_runs[s]['cos'].min():.8f}, "
+          f"test error max {gd_runs[s]['error'].max()}, kappa {gd_runs[s]['kappa'].mean():.3g}")
 
 good, stiff = gd_runs[sigma_gd], gd_runs[sigma]
 verdict.check(f"sigma={sigma_gd}: max over seeds of D_patch,BN(T)", good["run"].discrepancy[-1], "<=", 1e-15,
@@ -197,7 +214,7 @@ verdict.check(f"sigma={sigma_gd}: min over seeds of cos(w_BN(T), u)", good["cos"
               kind="claim", part="gd-example-3.1", aggregate="min")
 verdict.check(f"sigma={sigma_gd}: max over seeds of the test error of w_BN(T)", good["error"], "<=", 1e-3,
               kind="claim", part="gd-example-3.1", aggregate="max")
-max_margin_gd = scan31.get(sigma_gd) or examples.solve_example31(good["ex"], seeds, n, test_samples)
+max_margin_gd = examples.solve_example31(good["ex"], gd_seeds, n, test_samples)
 verdict.check(f"sigma={sigma_gd}: min over seeds of the test error of w_max", max_margin_gd.error_max, ">=", 0.3,
               kind="control", part="gd-example-3.1", aggregate="min")
 verdict.measure(f"sigma={sigma}: min over seeds of D_patch,BN(T) (same GD, not converged)", stiff["run"].discrepancy[-1].min())
@@ -221,7 +238,7 @@ scan32 = {}
 for m in n_scan:
     for name, power in ALPHAS.items():
         ex = examples.Example32.paper(m, m**power)
-        scan32[m, name] = (ex, examples.solve_example32(ex, seeds))
+        scan32[m, name] = (ex, examples.solve_example32(ex, ex32_seeds))
     ex, sol = scan32[m, "n^-1/4 (proof)"]
     print(f"n={m:3d} (d={ex.d:5d}): weak examples {sol.n_weak.tolist()}, draws without any discarded {sol.rejected.tolist()}; log10 error "
           + "; ".join(f"{name}: uniform {np.array2string(scan32[m, name][1].error_uniform.log10_total, precision=1)}, "
@@ -259,6 +276,9 @@ for name in ALPHAS:
                   margin_to_bound[-1], "<=", 0, kind="claim" if proof_alpha else "erratum",
                   part="example-3.2" if proof_alpha else None, aggregate="max")
     holds = (margin_to_bound <= 0).all(axis=1)  # per n, on every seed
+    for m, fraction in zip(n_scan, (margin_to_bound <= 0).mean(axis=1)):
+        verdict.measure(f"alpha={name}: n={m}: fraction of seeds with err(w_uniform) <= n^-10", fraction)
+    print(f"alpha={name}: fraction of seeds with err(w_uniform) <= n^-10 per n {dict(zip(n_scan, (margin_to_bound <= 0).mean(axis=1).round(2).tolist()))}")
     k = len(n_scan)
     while k > 0 and holds[k - 1]:
         k -= 1
@@ -280,16 +300,17 @@ for name in ALPHAS:
 # %%
 for m in n_scan:
     ex, sol = scan32[m, "n^-1/4 (proof)"]
-    draws = sol.rejected.sum() + len(seeds)
+    draws = sol.rejected.sum() + len(ex32_seeds)
     verdict.measure(f"n={m}: fraction of training draws without a weak example (seeds pooled)", sol.rejected.sum() / draws)
     verdict.measure(f"n={m}: P(no weak example) = (1 - rho)^n", ex.p_no_weak())
     print(f"n={m}: {sol.rejected.sum()} of {draws} draws had no weak example; (1-rho)^n = {ex.p_no_weak():.3f}")
 n_low = min(n_scan)
 ex_low = examples.Example32.paper(n_low, n_low**-0.25)
-no_weak = examples.solve_example32(ex_low, seeds, condition_on_weak=False)
+no_weak = examples.solve_example32(ex_low, ex32_seeds, condition_on_weak=False)
 ratio = no_weak.error_uniform.total / no_weak.error_max.total
 print(f"n={n_low}, no weak example in training: err(w_uniform) / err(w_max) per seed {np.array2string(ratio, precision=3)}")
-verdict.measure(f"n={n_low}, training sets without a weak example: min over seeds of err(w_uniform) / err(w_max)", ratio.min())
+verdict.check(f"n={n_low}, training sets without a weak example: min over seeds of err(w_uniform) / err(w_max) (the advantage vanishes)",
+              ratio, ">=", 0.5, kind="control", part="example-3.2", aggregate="min")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
 ns = np.array(n_scan, float)
@@ -316,9 +337,9 @@ plt.show()
 
 # %%
 ex_gd = examples.Example32.paper(n_gd, n_gd**-0.25)
-X, y, weak, _ = examples.training_sets32(ex_gd, seeds)
+X, y, weak, _ = examples.training_sets32(ex_gd, ex32_seeds)
 Q = cao2023.span_basis(X)
-w0 = examples.initial_weights(seeds, n_gd, ex_gd.d, ex32_w0_scale)
+w0 = examples.initial_weights(ex32_seeds, n_gd, ex_gd.d, ex32_w0_scale)
 c0 = np.einsum("sdr,sd->sr", Q, w0)
 run32 = cao2023.train(np.einsum("snpd,sdr->snpr", X, Q), y, c0, lr=ex32_lr, steps=ex32_steps, batchnorm=True)
 w_X = np.einsum("sdr,sr->sd", Q, run32.final_w)
