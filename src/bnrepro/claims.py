@@ -175,7 +175,7 @@ class Check:
         where = f"{self.kind}" + (f"/{self.part}" if self.part else "")
         text = f"[{self.decision.upper():9s}] ({where}) {self.name}: {self.observed:.4g} {self.op} {self.threshold:.4g}"
         if self.interval is not None:
-            text += f", {self.confidence:.0%} interval [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
+            text += f", {100 * self.confidence:.4g}% interval [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
         if self.n is not None:
             text += f", n={self.n}" + (f" ({self.aggregate})" if self.interval is None else "")
         if self.tolerance:

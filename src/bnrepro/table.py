@@ -169,7 +169,7 @@ def _details(v: dict) -> str:
         if "interval" in c:
             interval = f"[{_fmt(c['interval'][0])}, {_fmt(c['interval'][1])}]"
             if c.get("confidence") != 0.95:
-                interval += f" ({c['confidence']:.0%})"
+                interval += f" ({100 * c['confidence']:.4g}%)"
         n = f"{c['n']}" + ("" if "interval" in c else f" ({c['aggregate']})") if "n" in c else ""
         decision = c["decision"] if c["decision"] == "pass" else f"**{c['decision']}**"
         lines.append(
