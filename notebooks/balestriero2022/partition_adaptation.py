@@ -50,12 +50,31 @@
 #   centroid, so $R_1\approx1$ is expected and only reported; the deepest layer must still show the effect, median
 #   over seeds of $R_4\ge1.5$. If it did not, the shifted-moons result could be the +3 shift alone (layer 1 is
 #   trivially favourable to BN there), not adaptation. Version 1 called it a non-essential check.
+# - *control, parts `moons` and `digits`* (added for issue 15): a **data-aware non-BN offset**. Every hyperplane is
+#   moved through a data point drawn at random for its unit (layer by layer, on the variant's own layer inputs;
+#   BN's scale $b_k=\sigma_k$ kept, so only the offset differs from BN). This baseline uses the data but does not
+#   centre: it separates "BN's offset is special (the total-least-squares centre)" from "any offset computed from
+#   the data brings the partition to the data". Which way it should go: by C1, a hyperplane through a random data
+#   point $z_r$ has mean squared distance $\sigma_k^2+(w_k^\top(z_r-g))^2/\|w_k\|^2$ to the data, on average twice
+#   BN's, so if the nearest-boundary distances measure what the paper's theorem says, BN's partition is at least as
+#   close to the data as the data-point partition: $R^{\rm pt}_\ell={\rm med}_\ell(\text{data point})/{\rm med}_\ell(\text{BN})\ge1$
+#   on every layer. The check: median over seeds of $\min_\ell R^{\rm pt}_\ell\ge1$ (BCa interval). If it does not
+#   pass, our metric rewards any data-aware offset as much as BN's, the BN-versus-plain ratios cannot attribute the
+#   effect to BN, and the part is `inconclusive`. What would make the claim fail: the claim checks above (BN not
+#   closer than the data-blind offsets) with this control passing. The **median** offset (also a centre, the L1
+#   one) is reported per layer as a measurement, not a check: it centres like BN, so it tests the metric, not BN.
+#   A pilot on seeds $\ge 5\,000\,000$ (20 seeds) was run before this control was written: on digits the median
+#   over seeds of $R^{\rm pt}_\ell$ was 1.29 to 1.50, on shifted moons 0.69 at layer 1 (the 2-D lines through
+#   scattered data points cover the data better than 64 lines through one centroid) and about 1 deeper; the
+#   threshold 1 is the theorem's direction, not tuned, and we expect the moons part to be inconclusive.
+#
+# Seeds: 20 (was 10), for the control's median interval; the worst-case claim checks get harder with more seeds.
 
 # %% tags=["parameters"]
 claim_id = "balestriero2022/partition-adaptation"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
 threads = 2
 depth = 4
 width = 64
@@ -79,7 +98,7 @@ import seaborn as sns
 from matplotlib.colors import ListedColormap
 
 from bnrepro import claims
-from bnrepro.balestriero2022 import datasets
+from bnrepro.balestriero2022 import datasets, offsets
 from bnrepro.balestriero2022 import partition as P
 from bnrepro.data.real import load
 
@@ -100,6 +119,7 @@ verdict = claims.open(
         "metric: distance to the nearest boundary min_k |h_k(x)| / ||grad h_k(x)|| (ours; first order for layers >= 2)",
         f"network: random He-normal leaky-ReLU MLP, depth {depth}, width {width}, never trained (ours)",
         "BN: full-data statistics, gamma = 1, beta = 0, no epsilon; no-BN baselines: zero and PyTorch-default biases (ours)",
+        "data-aware control: offsets through a random data point per unit (BN's scale kept); median offset reported (ours)",
         f"data: make_moons({moons_n}, noise={moons_noise}) per seed, shifted by +{moons_shift} or centred; digits/16 (ours)",
     ],
     scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
@@ -236,6 +256,49 @@ for name, comp in comparisons.items():
             verdict.measure(f"{name}: median over seeds of R_{layer + 1} vs {v}", np.median(rv[:, layer]))
 
 # %% [markdown]
+# ## Control: data-aware offsets that are not BN's
+#
+# The same weights per seed, three variants: BN, the median offset and the data-point offset (both with BN's scale),
+# on shifted moons and digits (BN and both baselines follow a translation of the data, so centred moons give the
+# same numbers as shifted moons).
+
+# %%
+aware = {name: offsets.compare_offsets(data[name], seeds, sizes[name], slope) for name in ("shifted moons", "digits")}
+for name, comp in aware.items():
+    np.testing.assert_allclose(comp.distances[0], comparisons[name].distances[0], rtol=1e-12)  # the same BN networks
+    print(f"\n{name}:")
+    for v, rv in zip(offsets.OFFSET_VARIANTS[1:], comp.ratios()):
+        print(f"  R vs {v:10s}: median over seeds " + " ".join(f"{m:.3g}" for m in np.median(rv, axis=0))
+              + " | min " + " ".join(f"{m:.3g}" for m in rv.min(axis=0)) + " | max " + " ".join(f"{m:.3g}" for m in rv.max(axis=0)))
+for name, part in (("shifted moons", "moons"), ("digits", "digits")):
+    r_median, r_point = aware[name].ratios()
+    verdict.check(f"{name} (data-aware control): median over seeds of (min over layers 1..{depth} of R_l) vs an offset "
+                  "through a random data point", r_point.min(axis=1), ">=", 1.0, kind="control", part=part,
+                  aggregate="median")
+    for layer in range(depth):
+        verdict.measure(f"{name}: median over seeds of R_{layer + 1} vs data-point offset", np.median(r_point[:, layer]))
+        verdict.measure(f"{name}: median over seeds of R_{layer + 1} vs median offset", np.median(r_median[:, layer]))
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+baseline_colours = dict(zip(("zero", "torch", "median", "data point"), sns.color_palette(n_colors=4)))
+for ax, name in zip(axes, aware):
+    layers = np.arange(1, depth + 1)
+    ratios = dict(zip(VARIANTS[1:], comparisons[name].ratios())) | dict(zip(offsets.OFFSET_VARIANTS[1:], aware[name].ratios()))
+    for v, rv in ratios.items():
+        q = np.percentile(rv, [10, 50, 90], axis=0)
+        ax.plot(layers, q[1], "o-", color=baseline_colours[v], label=f"vs {v}")
+        ax.fill_between(layers, q[0], q[2], color=baseline_colours[v], alpha=0.15)
+    ax.axhline(1, color="grey", lw=0.8)
+    ax.set_yscale("log")
+    ax.set(xlabel="layer", ylabel="R_l = med(baseline) / med(BN)", title=f"{name}: median and 10-90% over {len(seeds)} seeds")
+    ax.set_xticks(layers)
+axes[0].legend(fontsize=8)
+fig.tight_layout()
+verdict.figure(fig, "ratios-data-aware-baselines")
+plt.show()
+
+# %% [markdown]
 # ## Figure: distance distributions per layer
 #
 # Every point of every seed, per layer, on a log axis; dashed lines are the medians. On centred moons the BN
@@ -344,7 +407,14 @@ verdict.deviation(
     "plain variant's median distance, |med d(x+t) / med d(x) - 1|, be >= 0.1, and a quick run sat near that threshold; "
     "it now asks the same of the median over points of the per-point change |d(x+t)/d(x) - 1|. The old metric is "
     "kept as a measurement (min over plain variants, seeds, layers: "
-    f"{median_change.min():.3g} in this run)."
+    f"{median_change.min():.3g} in this run; against the old threshold of 0.1 it would "
+    f"{'pass' if median_change.min() >= 0.1 else 'fail'}). The check is a sanity check, never evidence."
+)
+verdict.deviation(
+    "Redesigned for issue 15 before its first paper-scale run: a data-aware control (offsets through a random data "
+    "point, BN's scale kept) for parts moons and digits, the median offset as measurements, and 20 seeds (was 10). "
+    "A pilot on seeds >= 5,000,000 had shown the data-point control reading below 1 at layer 1 of shifted moons; "
+    "the threshold 1 follows the total-least-squares argument and was not tuned."
 )
 for text in verdict.deviations:
     print("-", text)
