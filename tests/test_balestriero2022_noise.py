@@ -97,3 +97,15 @@ def test_wilcoxon_p_matches_the_exact_signed_rank_distribution():
     """Six positive differences: the exact two-sided p is 2 / 2**6."""
     assert noise.wilcoxon_p([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) == pytest.approx(2 / 64)
     assert noise.wilcoxon_p([0.0, 0.0]) == 1.0
+
+
+def test_refined_margins_do_not_depend_on_the_chunk():
+    """The chunk only bounds memory: a trained network's margins are bit-identical for any chunk."""
+    seeds = [1, 2]
+    x, y = datasets.moons_sets(seeds, 40, 0.15)
+    run = noise.train_arms(x, y, seeds, [2, 16, 16, 2], batch_size=8, epochs=3, lr=0.05)
+    classify = mg.classifier(run.net, "population", run.stats)
+    xx, yy = np.tile(x, (3, 1, 1)), np.tile(y, (3, 1))
+    whole = noise.refined_margins(classify, xx, yy, resolution=50, pad=0.5, chunk=2500)
+    pieces = noise.refined_margins(classify, xx, yy, resolution=50, pad=0.5, chunk=97)
+    np.testing.assert_array_equal(whole, pieces)

@@ -35,6 +35,7 @@ from bnrepro.nets import Stats, SwitchableMLP, accuracy, leaky_relu, loss_fn
 from .margins import classifier, grid_axes, predict_grid
 
 ARMS = ("bn", "pop", "popgrad")
+GRID_VALUES_PER_CALL = 400_000  # grid points x models classified at once by `arm_margins` (memory only)
 
 
 @dataclass
@@ -149,16 +150,17 @@ def train_arms(x: np.ndarray, y: np.ndarray, seeds: list[int], sizes: list[int],
 
 
 def boundary_points(classify: Callable[[np.ndarray], np.ndarray], gx: np.ndarray, gy: np.ndarray, *,
-                    bisections: int = 20) -> tuple[np.ndarray, np.ndarray]:
+                    bisections: int = 20, chunk: int = 20000) -> tuple[np.ndarray, np.ndarray]:
     """Points on each model's decision boundary: where it crosses the grid's lines, located by bisection.
 
     Every pair of 4-neighbour pixels of the grid (gx, gy: (M, R) axes) whose predicted classes differ holds
     a boundary crossing on the segment between them; `bisections` halvings locate it to (step / 2**bisections).
     Returns points (M, E, 2) and a validity mask (M, E) (models have different numbers of crossings; the
     padding repeats a model's first crossing, or is the grid's corner where a model shows no boundary).
+    The grid is classified `chunk` points (per model) at a time: it bounds the memory, not the result.
     """
     m, r = gx.shape
-    labels = predict_grid(classify, gx, gy)  # (M, R, R), row = y
+    labels = predict_grid(classify, gx, gy, chunk)  # (M, R, R), row = y
     starts, ends = [], []
     for model in range(m):
         # horizontal neighbours (row i, columns j, j+1), then vertical ones (rows i, i+1, column j)
@@ -186,7 +188,7 @@ def boundary_points(classify: Callable[[np.ndarray], np.ndarray], gx: np.ndarray
 
 
 def refined_margins(classify: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray, *, resolution: int,
-                    pad: float, bisections: int = 20) -> np.ndarray:
+                    pad: float, bisections: int = 20, chunk: int = 20000) -> np.ndarray:
     """Signed distance of every point of x (M, N, 2) to its model's decision boundary: (M, N), negative where
     misclassified, +-inf where the grid shows no boundary.
 
@@ -197,7 +199,7 @@ def refined_margins(classify: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     a far finer margin than the nearest boundary pixel's at the same grid.
     """
     gx, gy = grid_axes(x, resolution, pad)
-    points, valid = boundary_points(classify, gx, gy, bisections=bisections)
+    points, valid = boundary_points(classify, gx, gy, bisections=bisections, chunk=chunk)
     correct = classify(x) == y
     distance = np.full(y.shape, np.inf)
     for model in range(x.shape[0]):  # one KD-tree per model
@@ -209,8 +211,9 @@ def refined_margins(classify: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
 def arm_margins(run: ArmRun, x: np.ndarray, y: np.ndarray, *, resolution: int, pad: float) -> dict[str, np.ndarray]:
     """Signed margins {arm: (S, N)} of every arm on its seed's training data, evaluated with training-set statistics."""
     a_count = len(run.arms)
+    chunk = max(1000, GRID_VALUES_PER_CALL // run.net.models)  # about 200 MB per hidden activation of width 64
     margins = refined_margins(classifier(run.net, "population", run.stats), np.tile(x, (a_count, 1, 1)),
-                              np.tile(y, (a_count, 1)), resolution=resolution, pad=pad)
+                              np.tile(y, (a_count, 1)), resolution=resolution, pad=pad, chunk=chunk)
     return run.split(margins)
 
 
