@@ -32,33 +32,42 @@
 #
 # We draw many mini-batches per $B$, measure the spread of every unit's offset, and compare.
 #
-# **C4b, the margin.** Two copies of one network on two moons: `bn` normalizes with each mini-batch's
-# statistics (standard BN); `pop` normalizes with the whole training set's statistics, recomputed before every
-# step without gradient (the same normalization without the noise). Same initialization, same mini-batches, same
-# data; both evaluated with the training set's statistics. The signed margin of a training point is its Euclidean
-# distance to the decision boundary (found on a grid), negative when misclassified.
+# **C4b, the margin.** Three copies of one network on two moons, identical but for the statistics each hidden layer
+# normalizes its mini-batch with (`bnrepro.balestriero2022.noise`):
+# - `bn`: the mini-batch's own mean and standard deviation (standard BN);
+# - `popgrad`: the whole training set's, recomputed at every step, **with** the gradient through them (full-batch
+#   BN applied to the mini-batch): BN without the mini-batch noise, and nothing else removed. `bn` against
+#   `popgrad` isolates the noise, which is what the abstract is about;
+# - `pop`: the whole training set's, recomputed at every step, **without** gradient (version 1's noise-free arm). It
+#   differs from `bn` both in the noise and in the missing gradient through $\mu,\sigma$, so it cannot isolate the
+#   noise; its comparison stays in the verdict as measurements (version 1's checks were made against it).
 #
-# **Checks** (verdict version 2). Every margin check compares `bn` with `pop`, the noise-free arm (detached full-data
-# statistics, a stand-in of ours: it also lacks BN's gradient through $\mu,\sigma$).
+# Same initialization, same mini-batches, same data per seed; all evaluated with their training set's statistics.
+# The signed margin of a training point is its Euclidean distance to the decision boundary, negative when
+# misclassified; the boundary is sampled where it crosses the lines of a grid, each crossing located by bisection.
+#
+# **Checks** (verdict version 2, redesigned for issue 15; pre-registered before the paper-scale run).
 # - *sanity*: the measured jitter follows the law (median measured/predicted within 5% for every $B$, log-log slope
-#   in $[-0.55,-0.45]$ on every seed). Version 1 counted it as evidence; the law is an identity of the sample mean, so
-#   measuring it checks our BN offsets, not the paper.
-# - *claim, part `median-margin`*: `bn`'s median margin exceeds `pop`'s on at least 90% of seeds (a fraction of the
-#   per-seed outcomes, exact binomial interval) and by at least 5% on average (the mean of the per-seed ratios, t
-#   interval); and it shrinks as $B$ grows (less noise) at an equal number of steps (the mean over seeds of each
-#   per-seed drop between consecutive $B$, $>0$).
-# - *claim, part `tail-margin`*: the abstract's "increasing the margin" read as *all* margins: the same 90% standard
-#   for the 10th percentile and the minimum. Version 1 made these non-essential; the paper notes' pilots found they do not
-#   hold, which makes the status `partial` if `median-margin` is reproduced.
-# - *claim, part `ratio-trend`*: the ratio bn/pop falls as $B$ grows (version 1: non-essential; our sharper reading of
-#   the mechanism).
+#   in $[-0.55,-0.45]$ on every seed): an identity of the sample mean, it checks our BN offsets, not the paper.
+# - *regime*: every arm fits its training set (mean training accuracy $\ge0.95$, t interval): margins of networks
+#   that do not separate the moons say nothing about the paper's setting.
+# - *claim, part `median-margin`*: the geometric mean over seeds of the ratio of median margins `bn`/`popgrad` is
+#   $>1$ (the mean of the per-seed log ratios $>0$, t interval).
+# - *claim, part `generalization`*: "improves generalization": the mean over seeds of the paired test-accuracy
+#   difference `bn` $-$ `popgrad` on fresh draws is $>0$ (t interval).
+# - *claim, part `tail-margin`*: "increasing the margin" read as *all* margins: the paired differences `bn` $-$
+#   `popgrad` of the 10th-percentile and of the minimum signed margin are $>0$ on average (t intervals).
+# - *claim, part `noise-dose`*: less noise, less gain: the per-seed log ratio `bn`/`popgrad` at $B$=`batch_size` exceeds
+#   the one at $B$=`dose_batch_size` (as much noise as $\sqrt{\text{dose\_batch\_size}/\text{batch\_size}}$ times
+#   less) at an equal number of SGD steps (mean of the per-seed differences $>0$, t interval).
 
 # %% tags=["parameters"]
 claim_id = "balestriero2022/minibatch-margin"
 scale = "paper"
 seed_offset = 0
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-threads = 2
+seeds = [0, 1, 2, 3]
+threads = 1
+jitter_models = 10
 jitter_n = 2000
 jitter_noise = 0.1
 jitter_shift = 3.0
@@ -71,14 +80,13 @@ width = 64
 batch_size = 8
 epochs = 100
 lr = 0.05
-batch_size_sweep = [4, 16, 64]
-steps_sweep = 2500
-sweep_seeds = [0, 1, 2, 3, 4, 5]
-grid_n = 500
+dose_batch_size = 64
+dose_steps = 2500
+grid_n = 200
 grid_pad = 1.0
 flip_samples = 200
 boundary_samples = 20
-test_samples = 2000
+test_samples = 5000
 
 # %%
 import matplotlib.pyplot as plt
@@ -90,7 +98,8 @@ from bnrepro import claims
 from bnrepro import stats
 from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import margins as mg
-from bnrepro.nets import SwitchableMLP, accuracy
+from bnrepro.balestriero2022 import noise as nz
+from bnrepro.nets import SwitchableMLP
 
 verdict = claims.open(
     claim_id,
@@ -98,29 +107,35 @@ verdict = claims.open(
         "Abstract-level claim (the paper's body was not available): the variation of BN statistics between "
         "mini-batches perturbs the partition boundaries (offset jitter = RMS distance / sqrt(B)) and the decision "
         "boundary, and this noise increases the margin between the training samples and the decision boundary "
-        "(BN vs the same network normalized with population statistics)."
+        "and improves generalization (BN vs the same network normalized with the full training set's statistics, "
+        "gradient through them kept, so that only the noise differs)."
     ),
     source="abstract (arXiv:2209.14778); body text unavailable",
     evidence="abstract",
     stand_ins=[
         "geometry: BN's hyperplane offsets from the successor paper (Riedi, Balestriero & Baraniuk, PMLR 334); the "
         "jitter law derived here from BN's definition",
-        "noise-free arm 'pop': BN with the full training set's statistics recomputed before every step, without "
-        "gradient through them (ours, from `docs/papers/balestriero2022.md`); it differs from BN also by that missing gradient",
+        "noise-free arm 'popgrad' (decides): BN with the full training set's statistics recomputed at every step, gradient "
+        "through them kept (full-batch BN applied to the mini-batch; ours): it differs from BN only by the mini-batch noise",
+        "version 1's noise-free arm 'pop': the same statistics without gradient through them (ours, from "
+        "`docs/papers/balestriero2022.md`); it differs from BN also by that missing gradient: reported, not deciding",
+        "'improves generalization': test accuracy on fresh draws of the same moons, paired by seed (ours)",
         f"network/budget: MLP 2-{width}-{width}-2 ReLU, BN without affine parameters, plain SGD lr={lr}, "
         f"B={batch_size}, {epochs} epochs (ours)",
         "data: two moons, one draw per seed (ours)",
-        "margin: signed distance to the decision boundary found on a grid (ours)",
+        "margin: signed distance to the decision boundary, sampled where it crosses a grid's lines (bisection; ours)",
     ],
     scale=scale, seeds=seeds, threads=threads, seed_offset=seed_offset,
 )
 S = len(seeds)
-sweep_index = [seeds.index(s) for s in sweep_seeds]  # the sweep runs on a subset of the seeds
+jitter_list = seeds[:jitter_models]  # the jitter law (an identity) needs only a few networks
+dose_epochs = max(1, round(dose_steps / (n // dose_batch_size)))
 print(f"C4a: moons({jitter_n})+{jitter_shift}, {jitter_width} units, "
       f"{jitter_samples} mini-batches per B in {batch_size_jitter}")
 print(f"C4b: moons({n}, noise={noise}), MLP 2-{width}-{width}-2 ReLU, SGD lr={lr}, B={batch_size}, {epochs} epochs; "
-      f"sweep B in {batch_size_sweep} at {steps_sweep} steps on seeds {sweep_seeds}; grid {grid_n}x{grid_n}, pad {grid_pad}; "
-      "torch float64")
+      f"{S} seeds; arms bn, popgrad, pop; dose run B={dose_batch_size}, {dose_epochs} epochs x {n // dose_batch_size} steps "
+      f"(bn, popgrad); margins on a {grid_n}x{grid_n} grid, pad {grid_pad}, refined by bisection; "
+      f"{test_samples} test points per seed; torch float64")
 
 # %% [markdown]
 # ## C4a: the hyperplane offsets jitter as RMS distance / $\sqrt B$
@@ -131,11 +146,11 @@ print(f"C4b: moons({n}, noise={noise}), MLP 2-{width}-{width}-2 ReLU, SGD lr={lr
 # offset (its exact mean), against the law.
 
 # %%
-xj, _ = datasets.moons_sets(seeds, jitter_n, jitter_noise, jitter_shift)
-layer = SwitchableMLP([2, jitter_width, 1], S, seeds=seeds).weights[0].detach().numpy()  # (S, K, 2)
-measured = np.zeros((S, len(batch_size_jitter), jitter_width))
+xj, _ = datasets.moons_sets(jitter_list, jitter_n, jitter_noise, jitter_shift)
+layer = SwitchableMLP([2, jitter_width, 1], len(jitter_list), seeds=jitter_list).weights[0].detach().numpy()  # (S, K, 2)
+measured = np.zeros((len(jitter_list), len(batch_size_jitter), jitter_width))
 predicted = np.zeros_like(measured)
-for s, seed in enumerate(seeds):
+for s, seed in enumerate(jitter_list):
     rng = np.random.default_rng(seed)
     for b, size in enumerate(batch_size_jitter):
         idx = mg.batch_indices(rng, jitter_n, size, jitter_samples)
@@ -192,10 +207,10 @@ ax.loglog(sizes, np.median(rms0) / np.sqrt(sizes), "k--", lw=1.5, label=r"median
 ax.plot([], [], "ko", ms=5, label="measured (8 units)")
 ax.plot([], [], "k-", lw=1, label="exact law, with (N-B)/(N-1)")
 ax.set(xlabel="mini-batch size B", ylabel=r"std of the hyperplane offset $\mu_B/\|w\|$",
-       title=f"seed {seeds[0]}: {jitter_samples} mini-batches per B, N={jitter_n}")
+       title=f"seed {jitter_list[0]}: {jitter_samples} mini-batches per B, N={jitter_n}")
 ax.legend(fontsize=9)
 positions = np.arange(len(sizes))
-for s in range(S):
+for s in range(len(jitter_list)):
     ax_r.plot(positions, seed_median[s], "-", color="0.75", lw=1, zorder=1)
 ax_r.plot(positions, pooled_median, "o-", color="C3", label="median over seeds and units", zorder=3)
 ax_r.axhline(1.0, color="k", lw=1)
@@ -208,54 +223,87 @@ verdict.figure(fig, "jitter-vs-batch-size")
 plt.show()
 
 # %% [markdown]
-# ## C4b: BN versus population statistics, identical everything else
+# ## C4b: three normalizations, identical everything else
 #
-# `margins.train_pair`: one `SwitchableMLP` per variant with the seeds on the model axis (each seed its own moons
-# data, on the model axis of `x`), identical initialization (same seeds) and identical mini-batches (same order
-# seeds). Both are then evaluated in `population` mode with the statistics of their training set.
+# `noise.train_arms`: one stacked network holds every arm of every seed (arm-major model axis), each seed with its
+# own moons draw, identical initialization and identical mini-batches across the arms of a seed. All are evaluated
+# with the statistics of their training set; test accuracy on `test_samples` fresh draws per seed (from a seed
+# derived from the training seed, so never another seed's training set).
 
 # %%
 x, y = datasets.moons_sets(seeds, n, noise)
-x_test, y_test = datasets.moons_sets([10**6 + s for s in seeds], test_samples, noise)  # fresh draws, for the test accuracy
-xt, yt = torch.as_tensor(x), torch.as_tensor(y)
+x_test, y_test = nz.moons_test_sets(seeds, test_samples, noise)
 net_sizes = [2, width, width, 2]
-main = mg.train_pair(x, y, seeds, net_sizes, batch_size=batch_size, epochs=epochs, lr=lr,
-                     progress=lambda v, e: print(f"  B={batch_size} {v}: epoch {e}/{epochs}") if e and e % max(1, epochs // 4) == 0 else None)
-margin = mg.pair_margins(main, x, y, resolution=grid_n, pad=grid_pad)
-gx0, gy0 = mg.grid_axes(x[:1], grid_n, grid_pad)
-step = max(gx0[0, 1] - gx0[0, 0], gy0[0, 1] - gy0[0, 0])
-train_acc = {v: accuracy(net, xt, yt, "population", st).numpy() for v, (net, st) in main.items()}
-test_acc = {v: accuracy(net, torch.as_tensor(x_test), torch.as_tensor(y_test), "population", st).numpy() for v, (net, st) in main.items()}
+main = nz.train_arms(x, y, seeds, net_sizes, batch_size=batch_size, epochs=epochs, lr=lr,
+                     on_epoch=lambda e: print(f"  B={batch_size}: epoch {e}/{epochs}") if e and e % max(1, epochs // 4) == 0 else None)
+margin = nz.arm_margins(main, x, y, resolution=grid_n, pad=grid_pad)
+train_acc = nz.arm_accuracy(main, x, y)
+test_acc = nz.arm_accuracy(main, x_test, y_test)
 med = {v: np.median(m, axis=1) for v, m in margin.items()}
 p10 = {v: np.percentile(m, 10, axis=1) for v, m in margin.items()}
 low = {v: m.min(axis=1) for v, m in margin.items()}
-print("median margin  bn :", np.array2string(med["bn"], precision=3))
-print("median margin  pop:", np.array2string(med["pop"], precision=3))
-print("10th pct       bn :", np.array2string(p10["bn"], precision=3))
-print("10th pct       pop:", np.array2string(p10["pop"], precision=3))
-print("minimum        bn :", np.array2string(low["bn"], precision=3))
-print("minimum        pop:", np.array2string(low["pop"], precision=3))
-print("train accuracy bn :", np.array2string(train_acc["bn"], precision=3), " pop:", np.array2string(train_acc["pop"], precision=3))
-print("test accuracy  bn :", np.array2string(test_acc["bn"], precision=3), " pop:", np.array2string(test_acc["pop"], precision=3))
-print(f"grid step of seed {seeds[0]}: {step:.4f} (margins are exact to within about step*sqrt(2))")
+for v in nz.ARMS:
+    print(f"{v:8s} median margin {med[v].mean():.4f}  10th pct {p10[v].mean():.4f}  min {low[v].mean():.4f}  "
+          f"train acc {train_acc[v].mean():.4f}  test acc {test_acc[v].mean():.5f}  (means over {S} seeds)")
 
 # %% [markdown]
-# ## Check: the typical margin grows with BN's noise
+# ## Regime: the networks fit their training sets
 #
-# With 10 seeds, "at least 90% of seeds" is at least 9/10, a one-sided sign test with $p=11/1024\approx0.011$
-# against "no effect". The mean ratio of medians $\ge1.05$ asks for an effect of at least 5%, about ten grid steps
-# at a typical margin of 0.4 (the grid error, at most $h\sqrt2\approx0.01$, is common to both variants).
-# Version 2 decides both on their intervals over the seeds: the fraction on its exact binomial interval (even 10/10
-# gives $[0.69, 1]$, which cannot decide a 90% threshold: a finding about 10 seeds, not a failure), the mean ratio on
-# its t interval. Claim checks of part `median-margin`.
+# Margins are a statement about classifiers that separate the training data. Every arm must reach a mean training
+# accuracy of at least 0.95 (t interval over seeds; the paper notes' pilot saw 0.986 for `bn` and 0.997 for `pop`,
+# and the moons at noise 0.15 are separable up to a few points). Below it the stand-in is out of regime and the
+# verdict is `inconclusive`, not the paper's failure.
 
 # %%
-ratio_med = med["bn"] / med["pop"]
-verdict.check("fraction of seeds with median margin bn > pop", med["bn"] > med["pop"], ">=", 0.9,
-              kind="claim", part="median-margin", aggregate="fraction")
-verdict.check("mean over seeds of median margin ratio bn/pop", ratio_med, ">=", 1.05,
+for v in nz.ARMS:
+    verdict.check(f"mean training accuracy, {v}", train_acc[v], ">=", 0.95, kind="regime", aggregate="mean")
+
+# %% [markdown]
+# ## Thresholds, argued before the paper-scale result
+#
+# The abstract states a direction ("increasing the margin", "improves generalization") and no size, and its body
+# could not be read; so every claim check asks for an effect $>0$ decided on its 95% interval over seeds, not a size
+# chosen from a pilot (version 1's 5% and 90% of seeds came from the paper notes' pilot and sat on the result's edge).
+# - *Log ratios.* For two arms that were exchangeable (no effect), the mean of the ratios $a/b$ would be $\ge1$ by
+#   Jensen's inequality ($\tfrac12(a/b+b/a)\ge1$), a bias towards the claim; the mean log ratio is exactly 0 then.
+#   So the margin comparison is the mean over seeds of $\log(\text{median}_{bn}/\text{median}_{popgrad})>0$, i.e. the
+#   geometric-mean ratio $>1$ (reported as a ratio too).
+# - *Pairing.* Both arms of a seed share data, initialization and mini-batches, so per-seed differences remove most of
+#   the seed-to-seed spread; the t interval of the mean of a paired difference is the design's test. The Wilcoxon
+#   signed-rank $p$ and the fraction of seeds are reported beside it.
+# - *How each can fail.* `median-margin` fails if the noise lowers the margin: version 1's sweep saw the ratio to `pop`
+#   at 0.98 at $B$=64; `noise-dose` is the same measurement at less noise and fails if the gain does not shrink with
+#   the noise. `tail-margin` fails if the noise keeps `bn` from fitting the hardest points (the paper notes' pilot:
+#   `bn`'s minimum margin was below `pop`'s on 10/10 seeds). `generalization` fails if `bn`'s test accuracy is lower
+#   (version 1: 0.9857 against 0.9896 for `pop`).
+# - *Seed count.* 32 seeds, argued from the audit of version 1 (10 seeds, not a pilot of ours at paper scale): `bn`
+#   beat `popgrad` on 9/10 seeds with a mean ratio of 1.067, i.e. a per-seed log ratio near 0.065 whose spread,
+#   with one seed in ten below 0, is of the order of 0.05. With 32 seeds the t interval's half width is about
+#   $2.04\cdot0.05/\sqrt{32}\approx0.018$, so an effect of that size is decided, and a spread twice as large still
+#   leaves it decided (half width 0.036); 32 seeds of three arms, plus the dose run, fit the 5-minute budget. A pilot on
+#   seeds $\ge$ 5,000,000 was started but not finished before this pre-registration; nothing of it informed a threshold.
+#   The test-accuracy difference is small against its per-seed spread (test error about 1%, version 1: a difference of
+#   0.4 points on 10 seeds): the `generalization` part may stay undecided at this budget, which the verdict then reports
+#   as such; it is decided only where its interval sits on one side of 0.
+
+# %% [markdown]
+# ## Check: the typical margin grows with BN's noise (part `median-margin`)
+
+# %%
+log_ratio = {v: np.log(med["bn"] / med[v]) for v in ("popgrad", "pop")}
+verdict.check("mean over seeds of log(median margin bn / popgrad)", log_ratio["popgrad"], ">", 0.0,
               kind="claim", part="median-margin", aggregate="mean")
-for v in ("bn", "pop"):
+for v in ("popgrad", "pop"):
+    low_ci, high_ci = stats.t_interval(log_ratio[v])
+    print(f"bn/{v}: geometric-mean ratio of median margins {np.exp(log_ratio[v].mean()):.4f} "
+          f"[{np.exp(low_ci):.4f}, {np.exp(high_ci):.4f}], bn larger on {int(np.sum(log_ratio[v] > 0))}/{S} seeds, "
+          f"Wilcoxon p = {nz.wilcoxon_p(log_ratio[v]):.2g}")
+    verdict.measure(f"geometric-mean ratio of median margins bn/{v}", np.exp(log_ratio[v].mean()))
+    verdict.measure(f"geometric-mean ratio of median margins bn/{v}, 95% t interval low", np.exp(low_ci))
+    verdict.measure(f"geometric-mean ratio of median margins bn/{v}, 95% t interval high", np.exp(high_ci))
+    verdict.measure(f"fraction of seeds with median margin bn > {v}", np.mean(log_ratio[v] > 0))
+    verdict.measure(f"Wilcoxon signed-rank p, log median-margin ratio bn/{v}", nz.wilcoxon_p(log_ratio[v]))
+for v in nz.ARMS:
     verdict.measure(f"mean over seeds of median margin, {v}", med[v].mean())
     verdict.measure(f"mean over seeds of 10th-percentile margin, {v}", p10[v].mean())
     verdict.measure(f"mean over seeds of minimum margin, {v}", low[v].mean())
@@ -263,130 +311,158 @@ for v in ("bn", "pop"):
     verdict.measure(f"mean test accuracy, {v}", test_acc[v].mean())
 
 # %% [markdown]
-# ## Check: the worst-case margin (the nuance)
-#
-# Read as *all* margins, "increasing the margin" would also raise the smallest ones. We apply the same standard as
-# for the median (at least 90% of seeds) to the 10th percentile and to the minimum signed margin. They are part
-# `tail-margin` (version 1: non-essential): the paper notes' pilots found the noise keeps `bn` from fitting the noisiest
-# points, so its worst margins are not larger; if they fail while `median-margin` is reproduced, the status is
-# `partial` and the verdict says the claim holds for the typical margin only.
+# **Version 1's comparison, kept visible.** Version 1 decided the claim against `pop` (detached statistics): at least
+# 90% of seeds with a larger median margin, and a mean ratio of at least 1.05. Those numbers are measured here on the
+# same seeds as above and reported, not decided: `pop` lacks BN's gradient through $\mu,\sigma$ as well as its noise.
+# `popgrad`/`pop` shows how much of the difference that gradient makes.
 
 # %%
-verdict.check("fraction of seeds with 10th-percentile margin bn > pop", p10["bn"] > p10["pop"], ">=", 0.9,
-              kind="claim", part="tail-margin", aggregate="fraction")
-verdict.check("fraction of seeds with minimum margin bn > pop", low["bn"] > low["pop"], ">=", 0.9,
-              kind="claim", part="tail-margin", aggregate="fraction")
+ratio_pop = med["bn"] / med["pop"]
+verdict.measure("v1 check (detached arm): fraction of seeds with median margin bn > pop", np.mean(ratio_pop > 1))
+verdict.measure("v1 check (detached arm): mean over seeds of median margin ratio bn/pop", ratio_pop.mean())
+gradient_effect = np.log(med["popgrad"] / med["pop"])
+verdict.measure("geometric-mean ratio of median margins popgrad/pop (the gradient through the statistics)",
+                np.exp(gradient_effect.mean()))
+print(f"v1 (detached arm): bn > pop on {int(np.sum(ratio_pop > 1))}/{S} seeds, mean ratio {ratio_pop.mean():.4f}; "
+      f"popgrad/pop geometric-mean ratio {np.exp(gradient_effect.mean()):.4f}")
 
 # %% [markdown]
-# ## The B sweep: less noise, less margin
+# ## Check: generalization (part `generalization`)
 #
-# The statistics' noise falls as $1/\sqrt B$ (C4a). At an equal number of SGD steps (`steps_sweep`; each $B$
-# gets `round(steps_sweep / (n // B))` epochs, so the steps agree to within one epoch), `bn`'s median margin should fall
-# as $B$ grows (the paper notes' supporting trend; a claim check of part `median-margin`). The ratio bn/pop should fall
-# too, since `pop` sees no noise at any $B$ (part `ratio-trend`; version 1: non-essential, as it is our sharper
-# reading of the mechanism, not the paper notes' criterion). The run at $B$=`batch_size` above is shown with them in the
-# figure.
-#
-# Version 1 asked that the minimum over consecutive $B$ of the drop in the mean over seeds be $>0$. The mean over
-# seeds of a drop is the mean of the per-seed drops, so this is one check per consecutive pair of $B$ on the per-seed
-# drops (`aggregate="mean"`, t interval), all $>0$.
+# "This per mini-batch perturbation reduces overfitting and improves generalization": the test accuracy of `bn`
+# against `popgrad` on the same fresh draws, paired by seed (mean difference $>0$, t interval). The measured gap
+# between training and test accuracy is reported too.
 
 # %%
-sweep = {}
-for size in batch_size_sweep:
-    per_epoch = n // size
-    sweep_epochs = max(1, round(steps_sweep / per_epoch))
-    print(f"B={size}: {sweep_epochs} epochs x {per_epoch} steps = {sweep_epochs * per_epoch} steps")
-    nets = mg.train_pair(x[sweep_index], y[sweep_index], sweep_seeds, net_sizes, batch_size=size, epochs=sweep_epochs, lr=lr,
-                         progress=lambda v, e, size=size, sweep_epochs=sweep_epochs: print(f"  B={size} {v}: epoch {e}/{sweep_epochs}")
-                         if e and e % max(1, sweep_epochs // 4) == 0 else None)
-    sweep[size] = mg.pair_margins(nets, x[sweep_index], y[sweep_index], resolution=grid_n, pad=grid_pad)
-sweep_med = {size: {v: np.median(m, axis=1) for v, m in res.items()} for size, res in sweep.items()}
-bn_curve = np.array([sweep_med[size]["bn"].mean() for size in batch_size_sweep])
-ratio_curve = np.array([(sweep_med[size]["bn"] / sweep_med[size]["pop"]).mean() for size in batch_size_sweep])
-pop_curve = np.array([sweep_med[size]["pop"].mean() for size in batch_size_sweep])
-for size, b_, p_, r_ in zip(batch_size_sweep, bn_curve, pop_curve, ratio_curve):
-    print(f"B={size:3d}: median margin bn {b_:.3f}  pop {p_:.3f}  ratio {r_:.3f}  "
-          f"(bn > pop on {int(np.sum(sweep_med[size]['bn'] > sweep_med[size]['pop']))}/{len(sweep_index)} seeds)")
-    verdict.measure(f"sweep B={size}: mean median margin bn", b_)
-    verdict.measure(f"sweep B={size}: mean median margin pop", p_)
-for small, large in zip(batch_size_sweep[:-1], batch_size_sweep[1:]):
-    verdict.check(f"mean over seeds of the drop in bn's median margin from B={small} to B={large}",
-                  sweep_med[small]["bn"] - sweep_med[large]["bn"], ">", 0, kind="claim", part="median-margin", aggregate="mean")
-for small, large in zip(batch_size_sweep[:-1], batch_size_sweep[1:]):
-    verdict.check(f"mean over seeds of the drop in the bn/pop median-margin ratio from B={small} to B={large}",
-                  sweep_med[small]["bn"] / sweep_med[small]["pop"] - sweep_med[large]["bn"] / sweep_med[large]["pop"], ">", 0,
-                  kind="claim", part="ratio-trend", aggregate="mean")
+test_gain = test_acc["bn"] - test_acc["popgrad"]
+verdict.check("mean over seeds of test accuracy bn - popgrad", test_gain, ">", 0.0,
+              kind="claim", part="generalization", aggregate="mean")
+for v in ("popgrad", "pop"):
+    gain = test_acc["bn"] - test_acc[v]
+    low_ci, high_ci = stats.t_interval(gain)
+    print(f"test accuracy bn - {v}: {gain.mean():+.5f} [{low_ci:+.5f}, {high_ci:+.5f}], bn higher on "
+          f"{int(np.sum(gain > 0))}/{S} seeds, lower on {int(np.sum(gain < 0))}")
+    verdict.measure(f"mean test accuracy difference bn - {v}", gain.mean())
+    verdict.measure(f"mean test accuracy difference bn - {v}, 95% t interval low", low_ci)
+    verdict.measure(f"mean test accuracy difference bn - {v}, 95% t interval high", high_ci)
+for v in nz.ARMS:
+    verdict.measure(f"mean train - test accuracy gap, {v}", (train_acc[v] - test_acc[v]).mean())
+
+# %% [markdown]
+# ## Check: the worst-case margins (part `tail-margin`)
+#
+# Read as *all* margins, "increasing the margin" would also raise the smallest ones: the paired differences
+# `bn` $-$ `popgrad` of the 10th percentile and of the minimum signed margin, each $>0$ on average (t intervals).
+# Differences, not ratios: the minimum is negative wherever a training point is misclassified.
+
+# %%
+verdict.check("mean over seeds of 10th-percentile margin bn - popgrad", p10["bn"] - p10["popgrad"], ">", 0.0,
+              kind="claim", part="tail-margin", aggregate="mean")
+verdict.check("mean over seeds of minimum margin bn - popgrad", low["bn"] - low["popgrad"], ">", 0.0,
+              kind="claim", part="tail-margin", aggregate="mean")
+for v in ("popgrad", "pop"):
+    print(f"bn - {v}: 10th percentile {np.mean(p10['bn'] - p10[v]):+.4f} (bn larger on {int(np.sum(p10['bn'] > p10[v]))}/{S}), "
+          f"minimum {np.mean(low['bn'] - low[v]):+.4f} (bn larger on {int(np.sum(low['bn'] > low[v]))}/{S})")
+    verdict.measure(f"fraction of seeds with 10th-percentile margin bn > {v}", np.mean(p10["bn"] > p10[v]))
+    verdict.measure(f"fraction of seeds with minimum margin bn > {v}", np.mean(low["bn"] > low[v]))
+
+# %% [markdown]
+# ## Check: less noise, less gain (part `noise-dose`)
+#
+# The statistics' noise falls as $1/\sqrt B$ (C4a). `bn` and `popgrad` again, at $B$=`dose_batch_size` for the same
+# number of SGD steps (`dose_epochs` epochs of `n // dose_batch_size` steps; the steps agree to within one epoch),
+# same seeds, data and initialization. If the margin gain is the noise's, the log ratio bn/popgrad falls: the mean
+# over seeds of the per-seed drop from $B$=`batch_size` to $B$=`dose_batch_size` is $>0$ (t interval). Version 1
+# checked a three-point sweep (B = 4, 16, 64) against `pop` on 6 seeds; the endpoint pair on all seeds replaces it.
+
+# %%
+dose = nz.train_arms(x, y, seeds, net_sizes, batch_size=dose_batch_size, epochs=dose_epochs, lr=lr, arms=("bn", "popgrad"),
+                     on_epoch=lambda e: print(f"  B={dose_batch_size}: epoch {e}/{dose_epochs}") if e and e % max(1, dose_epochs // 4) == 0 else None)
+dose_margin = nz.arm_margins(dose, x, y, resolution=grid_n, pad=grid_pad)
+dose_med = {v: np.median(m, axis=1) for v, m in dose_margin.items()}
+dose_log_ratio = np.log(dose_med["bn"] / dose_med["popgrad"])
+dose_train = nz.arm_accuracy(dose, x, y)
+verdict.check(f"mean over seeds of the drop in log(median margin bn/popgrad) from B={batch_size} to B={dose_batch_size}",
+              log_ratio["popgrad"] - dose_log_ratio, ">", 0.0, kind="claim", part="noise-dose", aggregate="mean")
+verdict.measure(f"geometric-mean ratio of median margins bn/popgrad at B={dose_batch_size}", np.exp(dose_log_ratio.mean()))
+verdict.measure(f"mean over seeds of median margin at B={dose_batch_size}, bn", dose_med["bn"].mean())
+verdict.measure(f"mean over seeds of median margin at B={dose_batch_size}, popgrad", dose_med["popgrad"].mean())
+for v in ("bn", "popgrad"):
+    verdict.measure(f"mean train accuracy at B={dose_batch_size}, {v}", dose_train[v].mean())
+print(f"B={dose_batch_size}: median margin bn {dose_med['bn'].mean():.4f}, popgrad {dose_med['popgrad'].mean():.4f}, "
+      f"geometric-mean ratio {np.exp(dose_log_ratio.mean()):.4f} (B={batch_size}: {np.exp(log_ratio['popgrad'].mean()):.4f}); "
+      f"train accuracy bn {dose_train['bn'].mean():.4f}, popgrad {dose_train['popgrad'].mean():.4f}")
 
 # %% [markdown]
 # ## The perturbation of the decision boundary itself
 #
-# The trained `bn` network of each seed, evaluated with the statistics of `flip_samples` random mini-batches instead
-# of the population's: the fraction of mini-batches that flip each training point's prediction. Dropout-like noise
-# should touch only points near the boundary, and less so as $B$ grows (reported, not checked).
+# The trained `bn` network of the first `jitter_models` seeds, evaluated with the statistics of `flip_samples` random
+# mini-batches instead of the population's: the fraction of mini-batches that flip each training point's prediction.
+# Dropout-like noise should touch only points near the boundary, and less so as $B$ grows (reported, not checked).
 
 # %%
-flip_sizes = sorted(set(batch_size_sweep) | {batch_size})
-flip = np.zeros((len(flip_sizes), S, n))
-bn_net = main["bn"][0]
-for s, seed in enumerate(seeds):
+flip_sizes = sorted({batch_size, dose_batch_size, 16})
+flip = np.zeros((len(flip_sizes), len(jitter_list), n))
+for s, seed in enumerate(jitter_list):
     rng = np.random.default_rng([seed, 1])
     for b, size in enumerate(flip_sizes):
-        flip[b, s] = mg.flip_rates(bn_net, s, x[s], mg.batch_indices(rng, n, size, flip_samples))
+        flip[b, s] = mg.flip_rates(main.net, s, x[s], mg.batch_indices(rng, n, size, flip_samples))  # bn is arm 0
 for b, size in enumerate(flip_sizes):
     touched = flip[b] > 0
-    far = np.abs(margin["bn"])[touched].max() if touched.any() else float("nan")
+    bn_abs = np.abs(margin["bn"][:len(jitter_list)])
+    far = bn_abs[touched].max() if touched.any() else float("nan")
     print(f"B={size:3d}: mean flip rate {flip[b].mean():.4f}; points ever flipped {touched.mean():.3f}; "
-          f"largest |margin| of a flipped point {far:.3f} (median |margin| {np.median(np.abs(margin['bn'])):.3f})")
+          f"largest |margin| of a flipped point {far:.3f} (median |margin| {np.median(bn_abs):.3f})")
     verdict.measure(f"mean flip rate of training points under B={size} statistics", flip[b].mean())
 
 # %% [markdown]
-# ## Figures: margin distributions, and the decision boundaries of one seed
+# ## Figures: paired comparisons, margin distributions, and the decision boundaries of one seed
 
 # %%
-fig, (ax_h, ax_s, ax_b) = plt.subplots(1, 3, figsize=(15, 4.2))
-bins = np.linspace(min(margin["bn"].min(), margin["pop"].min()), max(margin["bn"].max(), margin["pop"].max()), 40)
-for v, colour in [("bn", "C0"), ("pop", "C1")]:
+fig, (ax_h, ax_s, ax_g) = plt.subplots(1, 3, figsize=(16, 4.4))
+bins = np.linspace(min(m.min() for m in margin.values()), max(m.max() for m in margin.values()), 40)
+for v, colour in [("bn", "C0"), ("popgrad", "C2"), ("pop", "C1")]:
     ax_h.hist(margin[v].ravel(), bins=bins, histtype="step", lw=2, color=colour,
-              label=f"{v}: median {np.median(margin[v]):.3f}\n10th pct {np.percentile(margin[v], 10):.3f}")
+              label=f"{v}: median {np.median(margin[v]):.3f}, 10th pct {np.percentile(margin[v], 10):.3f}")
 ax_h.axvline(0, color="k", lw=1)
 ax_h.set(xlabel="signed margin (negative: misclassified)", ylabel="training points (all seeds)",
          title=f"B={batch_size}, {epochs} epochs, {S} seeds")
-ax_h.legend(fontsize=9, loc="upper left")
-ax_s.scatter(med["pop"], med["bn"], color="C0", label="median")
-ax_s.scatter(p10["pop"], p10["bn"], color="C2", marker="s", label="10th percentile")
-lim = [min(p10["pop"].min(), p10["bn"].min()) * 0.95, max(med["pop"].max(), med["bn"].max()) * 1.05]
+ax_h.legend(fontsize=8, loc="upper left")
+for v, colour, marker in [("popgrad", "C2", "o"), ("pop", "C1", "s")]:
+    ax_s.scatter(med[v], med["bn"], color=colour, marker=marker, s=18, label=f"against {v}")
+lim = [min(min(m.min() for m in med.values()), dose_med["bn"].min()) * 0.95, max(m.max() for m in med.values()) * 1.05]
+ax_s.scatter(dose_med["popgrad"], dose_med["bn"], color="0.5", marker="^", s=18, label=f"B={dose_batch_size}: against popgrad")
 ax_s.plot(lim, lim, "k-", lw=1)
-ax_s.set(xlabel="pop margin", ylabel="bn margin", title="per seed: above the diagonal = bn larger")
-ax_s.legend(fontsize=9)
-all_sizes = sorted(set(batch_size_sweep) | {batch_size})
-curves = {v: [med[v][sweep_index].mean() if size == batch_size else sweep_med[size][v].mean() for size in all_sizes]
-          for v in ("bn", "pop")}
-for v, colour in [("bn", "C0"), ("pop", "C1")]:
-    ax_b.semilogx(all_sizes, curves[v], "o-", color=colour, label=v, base=2)
-ax_b.set_xticks(all_sizes, [str(b) for b in all_sizes])
-ax_b.set(xlabel="mini-batch size B (equal number of steps)", ylabel="median margin, mean over seeds",
-         title=f"B sweep, seeds {sweep_seeds}")
-ax_b.legend()
+ax_s.set(xlabel="noise-free arm's median margin", ylabel="bn's median margin", title="per seed: above the diagonal = bn larger")
+ax_s.legend(fontsize=8)
+panels = [("log median-margin ratio\nbn/popgrad", log_ratio["popgrad"]), ("same at\nB=" + str(dose_batch_size), dose_log_ratio),
+          ("10th pct\nbn - popgrad", p10["bn"] - p10["popgrad"]), ("test acc x10\nbn - popgrad", 10 * test_gain)]
+for k, (_label, values) in enumerate(panels):
+    low_ci, high_ci = stats.t_interval(values)
+    ax_g.scatter(np.full(S, k) + np.linspace(-0.15, 0.15, S), values, s=8, color="0.6")
+    ax_g.errorbar(k, values.mean(), yerr=[[values.mean() - low_ci], [high_ci - values.mean()]], fmt="o", color="C3", capsize=4)
+ax_g.axhline(0, color="k", lw=1)
+ax_g.set_xticks(range(len(panels)), [p[0] for p in panels], fontsize=8)
+ax_g.set(ylabel="per-seed paired value (grey), mean and 95% t interval (red)", title="the paired checks against popgrad")
 verdict.figure(fig, "margin-distributions")
 plt.show()
 
 # %% [markdown]
-# Left and middle: `bn` and `pop` decision boundaries of the first seed with the training data (crosses: points the
-# network misclassifies). On `bn`, thin lines: the boundary under the statistics of `boundary_samples` random
+# Left to right: `bn`, `popgrad` and `pop` decision boundaries of the first seed with the training data (crosses: points
+# the network misclassifies). On `bn`, thin lines: the boundary under the statistics of `boundary_samples` random
 # mini-batches of size `batch_size`, the perturbation the network trained under.
 
 # %%
 shown = 0
 gx, gy = mg.grid_axes(x[shown:shown + 1], grid_n, grid_pad)
-fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharex=True, sharey=True)
-rep = mg.replicate(bn_net, shown, boundary_samples)
+fig, axes = plt.subplots(1, 3, figsize=(17, 5), sharex=True, sharey=True)
+rep = mg.replicate(main.net, shown, boundary_samples)
 jitter_idx = mg.batch_indices(np.random.default_rng([seeds[shown], 2]), n, batch_size, boundary_samples)
 jittered = mg.predict_grid(mg.classifier(rep, "population", mg.minibatch_statistics(rep, x[shown], jitter_idx)),
                            np.repeat(gx, boundary_samples, 0), np.repeat(gy, boundary_samples, 0))
-for ax, v in zip(axes, ("bn", "pop")):
-    one = mg.replicate(main[v][0], shown, 1)
-    labels = mg.predict_grid(mg.classifier(one, "population", one.statistics(xt[shown])), gx, gy)[0]
+for a, (ax, v) in enumerate(zip(axes, nz.ARMS)):
+    one = mg.replicate(main.net, a * S + shown, 1)
+    labels = mg.predict_grid(mg.classifier(one, "population", one.statistics(torch.as_tensor(x[shown]))), gx, gy)[0]
     ax.contourf(gx[0], gy[0], labels, levels=[-0.5, 0.5, 1.5], colors=["C0", "C1"], alpha=0.15)
     if v == "bn":
         for k in range(boundary_samples):
@@ -398,7 +474,7 @@ for ax, v in zip(axes, ("bn", "pop")):
         ax.scatter(*x[shown][keep & ~wrong].T, s=12, color=colour, edgecolor="k", linewidth=0.3)
         ax.scatter(*x[shown][keep & wrong].T, s=40, color=colour, marker="X", edgecolor="k", linewidth=0.5)
     ax.set(title=f"{v}: median margin {med[v][shown]:.3f}, min {low[v][shown]:.3f}, train acc {train_acc[v][shown]:.3f}",
-           xlabel="$x_1$", ylabel="$x_2$" if v == "bn" else "")
+           xlabel="$x_1$", ylabel="$x_2$" if a == 0 else "")
 verdict.figure(fig, "decision-boundaries")
 plt.show()
 
@@ -414,28 +490,29 @@ verdict.deviation(
 verdict.deviation(
     "Data, architecture and training follow the paper notes' suggested experiments (C4a, C4b), not the paper's (unknown): "
     f"moons, MLP 2-{width}-{width}-2 ReLU, BN without affine parameters (gamma=1, beta=0), plain SGD lr={lr}, "
-    f"B={batch_size}, {epochs} epochs; the B sweep at about {steps_sweep} steps on seeds {sweep_seeds}."
+    f"B={batch_size}, {epochs} epochs, {S} seeds; the dose run at B={dose_batch_size} for {dose_epochs} epochs "
+    f"({dose_epochs * (n // dose_batch_size)} steps against {epochs * (n // batch_size)})."
 )
 verdict.deviation(
-    "The jitter law is checked on the pooled median over seeds and units per B (per-seed medians are reported), "
-    "a stronger test of an exact law than the paper notes' single network."
+    "Redesign (issue 15), pre-registered before the paper-scale run: the claim is decided against 'popgrad' (full-data "
+    "statistics with gradient, isolating the noise) instead of version 1's 'pop' (detached statistics), on the mean "
+    "log ratio > 0 with its t interval instead of 'at least 90% of seeds' and 'mean ratio >= 1.05' (both from the paper "
+    "notes' pilot; measured against 'pop' and reported as measurements, not decided); 'improves generalization' is its own "
+    "part; the tail margins are paired differences > 0 instead of 90% of seeds; the B sweep (4, 16, 64 on 6 seeds, against "
+    "'pop') became the endpoint pair B=8 vs B=64 against 'popgrad' on every seed. The seed count (32) was argued from the "
+    "audit's 10-seed numbers of version 1 (no pilot result informed a threshold or the seed count)."
 )
 verdict.deviation(
-    "Margins are measured on a grid (boundary = pixels whose class differs from a 4-neighbour, KD-tree distance), "
-    f"exact to about one cell diagonal ({step * np.sqrt(2):.4f} for seed {seeds[0]})."
-)
-verdict.deviation(
-    f"Nuance: at B={batch_size} the median margin is larger with BN's mini-batch noise on "
-    f"{int(np.sum(med['bn'] > med['pop']))}/{S} seeds (mean ratio {ratio_med.mean():.3f}), the 10th percentile on "
-    f"{int(np.sum(p10['bn'] > p10['pop']))}/{S} and the minimum on {int(np.sum(low['bn'] > low['pop']))}/{S}; "
-    f"train accuracy bn {train_acc['bn'].mean():.3f} vs pop {train_acc['pop'].mean():.3f}, test accuracy bn "
-    f"{test_acc['bn'].mean():.3f} vs pop {test_acc['pop'].mean():.3f}. In the sweep the mean ratio of medians is "
-    + ", ".join(f"{r:.3f} at B={b}" for b, r in zip(batch_size_sweep, ratio_curve)) + "."
+    "Margins: the decision boundary is sampled where it crosses the lines of a grid over the data's box +- pad, each "
+    f"crossing located by bisection ({grid_n}x{grid_n} grid); version 1 used the nearest boundary pixel of a 500x500 grid "
+    "(error up to a cell diagonal). The sampled margin is never below the exact distance, and exceeds it by at most "
+    "sqrt(d^2 + h^2/2) - d for a straight boundary. The jitter law uses the first "
+    f"{len(jitter_list)} seeds' networks; the flip rates the first {len(jitter_list)} seeds' bn networks."
 )
 if scale == "quick":
     verdict.deviation(
-        "Quick scale: fewer seeds, epochs, sweep steps, mini-batches and a coarser grid than the paper scale; "
-        "the margin checks at this scale are a smoke test, the verdict rests on the paper scale."
+        "Quick scale: fewer seeds, epochs, dose steps, mini-batches, test points and a coarser grid than the paper "
+        "scale; the checks at this scale are a smoke test, the verdict rests on the paper scale."
     )
 for text in verdict.deviations:
     print("-", text)
