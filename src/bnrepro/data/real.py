@@ -305,10 +305,9 @@ def _ensure_cifar10(root: Path, download: bool, debian_dir: Path) -> Provisioned
         problems.append("download disabled")
     if present:
         raise DataCorrupted("cifar10", bad, problems, f"delete {base} and {how}")
-    reason = f"download failed: {problems[-1]}" if download else f"not found or md5 mismatch under {root}, download disabled"
+    reason = problems[-1] if download else f"not found or md5 mismatch under {root}, download disabled"
     looked = [base, tarball] + ([C.url] if download else [])
-    raise DataUnavailable("cifar10", reason if not problems[:-1] else f"{reason}; " + "; ".join(problems[:-1]),
-                          looked, how)
+    raise DataUnavailable("cifar10", "; ".join([reason, *problems[:-1]]), looked, how)
 
 
 def _read_cifar10(root: Path):
