@@ -226,6 +226,15 @@ def _relative(root: Path, expected: dict[Path, str]) -> dict[str, str]:
     return {str(path.relative_to(root)): md5 for path, md5 in sorted(expected.items())}
 
 
+def _umask_modes(tree: Path) -> None:
+    """Give an extracted tree the umask's modes (a tarball carries its packer's modes, 0600 or 0664 alike)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [tree, *tree.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def _swap_in(new: Path, dest: Path) -> None:
     """Put the verified directory `new` at `dest` (callers hold the dataset's lock)."""
     old = None
@@ -279,6 +288,7 @@ def _ensure_cifar10(root: Path, download: bool, debian_dir: Path) -> Provisioned
                 os.replace(work / C.filename, tarball)  # kept: a verified source for later repairs
             extract_archive(tarball, work)
             fresh = work / C.base_folder
+            _umask_modes(fresh)
             wrong = _mismatches(_cifar_expected(C, fresh))
             if wrong:
                 raise ValueError("; ".join(f"{p.name} in the tarball: md5 {f}, expected {e}" for p, e, f in wrong))
