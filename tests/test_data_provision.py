@@ -298,3 +298,11 @@ def test_an_unknown_dataset_is_rejected_naming_the_key():
     config["claims"]["cao2023/deep-uniformity"]["datasets"] = ["imagenet"]
     with pytest.raises(registry.ConfigError, match="cao2023/deep-uniformity -> datasets -> 0: 'imagenet' is not one of"):
         registry.validate(config, root=ROOT)
+
+
+@pytest.mark.parametrize(("given", "expected"), [("true", True), ("False", False), (True, True)])
+def test_strict_data_from_the_command_line_is_a_boolean(given, expected):
+    # `snakemake --config strict_data=true` passes the string "true"
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config["strict_data"] = given
+    assert registry.validate(config, root=ROOT)["strict_data"] is expected
