@@ -90,13 +90,15 @@ def main(argv=None) -> int:
     parser.add_argument("--claims", nargs="+", default=CLAIMS)
     parser.add_argument("--n-train", type=int, default=50_000)
     parser.add_argument("--n-test", type=int, default=10_000)
+    parser.add_argument("--out", help="name of the JSON rows file in WORK (default benchmark-SCALE.json); give each of "
+                        "several runs sharing WORK its own")
     args = parser.parse_args(argv)
     sources = prepare(args.work, args.n_train, args.n_test)
     rows = []
     for claim in args.claims:
         rows.append(run(args.work, sources, claim, args.scale))
         print(json.dumps(rows[-1]), flush=True)
-        (args.work / f"benchmark-{args.scale}.json").write_text(json.dumps(rows, indent=1))
+        (args.work / (args.out or f"benchmark-{args.scale}.json")).write_text(json.dumps(rows, indent=1))
     print(table(rows))
     return 0 if all(r["rc"] == 0 for r in rows) else 1
 
