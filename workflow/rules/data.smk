@@ -7,23 +7,9 @@
 # `snakemake -n` lists the dataset jobs still to run, each with what it will do (verify, install, DOWNLOAD from ...).
 #   snakemake --cores 1 data        provision every dataset the registry asks for (e.g. before going offline)
 
-from bnrepro.data import provision
-
-DATA_ROOT = "data"
-DATASETS = sorted({d for c in CLAIMS for d in config["claims"][c].get("datasets", [])})
-
 
 wildcard_constraints:
     dataset="cifar10|fashion-mnist|digits",
-
-
-def manifest_path(dataset):
-    return f"{DATA_ROOT}/manifests/{dataset}.json"
-
-
-def claim_manifests(wildcards):
-    """The manifests of the datasets a claim asks for: inputs of its job."""
-    return [manifest_path(d) for d in claim_entry(wildcards).get("datasets", [])]
 
 
 rule dataset:
@@ -31,17 +17,20 @@ rule dataset:
         manifest_path("{dataset}"),
     params:
         run=BNREPRO,
-        root=DATA_ROOT,
+        root=lambda wc, output: str(Path(output[0]).parent.parent),  # DATA_ROOT
         strict="--strict" if config["strict_data"] else "",
     # a resource, not a param: what provisioning will do changes once it is done, and must not rerun the job
     resources:
         plan=lambda wc: provision.plan(wc.dataset, root=DATA_ROOT),
+    log:
+        "results/logs/dataset-{dataset}.log",
     message:
         "dataset {wildcards.dataset}: {resources.plan}"
     conda:
         ENV
     shell:
         "{params.run}data.provision {wildcards.dataset:q} --root {params.root:q} --manifest {output:q} {params.strict}"
+        " > {log:q} 2>&1"
 
 
 rule data:
