@@ -6,6 +6,7 @@
 #   snakemake --config scale=quick   the small, fast scale
 #   snakemake --config seed_offset=1000          a replicate: every seed shifted (results/replicates/1000/)
 #   snakemake replicates --config replicate_offsets=[1000]   main run + replicates, compared in one table
+#   snakemake --cores 1 data         provision the datasets the claims ask for (data/manifests/*.json)
 
 from snakemake.utils import min_version
 
@@ -16,6 +17,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/table.smk"
 include: "workflow/rules/page.smk"

@@ -82,7 +82,11 @@ def validate(config: dict, *, root: str | Path = ".", schema: str | Path = SCHEM
 
 
 def _coerce_offsets(config: dict) -> None:
-    """`--config replicate_offsets=[1000,2000]` reaches us as strings, `=1000` as one int: make it a list of ints."""
+    """`--config replicate_offsets=[1000,2000]` reaches us as strings, `=1000` as one int: make it a list of ints;
+    `--config strict_data=true` as a string: make it a boolean."""
+    strict = config.get("strict_data")  # `--config strict_data=true` reaches us as the string "true"
+    if isinstance(strict, str) and strict.strip().lower() in ("true", "false"):
+        config["strict_data"] = strict.strip().lower() == "true"
     offsets = config.get("replicate_offsets")
     if isinstance(offsets, (int, str)):
         offsets = [offsets]

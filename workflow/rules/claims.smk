@@ -21,6 +21,7 @@ for _replicate in (False, True):
         input:
             notebook=lambda wc: claim_entry(wc)["notebook"],
             library=LIBRARY,
+            data=claim_manifests,  # data/manifests/<dataset>.json of each dataset it asks for (data.smk)
         output:
             verdict=f"{_results}claims/{{paper}}-{{slug}}.json",
             run=f"{_results}claims/{{paper}}-{{slug}}.run.json",
@@ -55,7 +56,7 @@ for _replicate in (False, True):
                 )
             ),
         shell:
-            "{params.run}execute {input.notebook:q} --parameters {params.parameters:q} --threads {threads}"
+            "BNREPRO_DATA_DOWNLOAD=0 {params.run}execute {input.notebook:q} --parameters {params.parameters:q} --threads {threads}"
             " --ipynb {log.ipynb:q} --html {log.html:q} --verdict {output.verdict:q}"
 
 

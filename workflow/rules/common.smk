@@ -11,6 +11,7 @@ from snakemake_interface_executor_plugins.settings import DeploymentMethod
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 try:
     from bnrepro import page, registry, runlock, table
+    from bnrepro.data import provision
     from bnrepro.claims import run_record_path, split_id, verdict_path
 except ImportError as error:
     raise WorkflowError(
@@ -86,3 +87,17 @@ def replicate_targets(wildcards):
     # the main table and page show the replicates; every rendered notebook, replicate or not, loads results/mathjax
     main = ["results/claims.md", "results/index.html", "results/mathjax"]
     return main + [f"results/replicates/{k}/claims.md" for k in REPLICATE_OFFSETS]
+
+
+# Datasets (workflow/rules/data.smk): each one a claim's registry entry lists is provisioned once, into DATA_ROOT.
+DATA_ROOT = "data"
+DATASETS = sorted({d for c in CLAIMS for d in config["claims"][c].get("datasets", [])})
+
+
+def manifest_path(dataset):
+    return f"{DATA_ROOT}/manifests/{dataset}.json"
+
+
+def claim_manifests(wildcards):
+    """The manifests of the datasets a claim asks for: inputs of its job."""
+    return [manifest_path(d) for d in claim_entry(wildcards).get("datasets", [])]
