@@ -65,7 +65,7 @@
 #   not a setting where a learning speed-up means anything.
 # - *sanity*: at initialization `bninit_fold` computes exactly what the BN network computes with its training
 #   set's statistics (relative logit difference $\le10^{-9}$); the number of decided claim checks equals the
-#   number of Holm rejections.
+#   number of Holm rejections (counted as the intervals that exclude their bar: see the check).
 # - *measurements*: the centring-only arm's gains; centred moons (where zero-bias first-layer hyperplanes already
 #   pass through the data's centroid, so a smaller gain is expected; reported, not a control); gains at epochs 1,
 #   3, 20; the gap to `bn_train`.
@@ -228,8 +228,12 @@ confidences = early_learning.holm_confidences(pvalues, family_alpha)
 for (check_name, part, gain, bar), confidence in zip(family, confidences):
     verdict.check(check_name, gain, ">=" if part != "long-budget" else ">", bar, kind="claim", part=part, aggregate="mean", confidence=float(confidence))
 holm_rejections = int((early_learning.holm_adjusted(pvalues) <= family_alpha).sum())
-decided = sum(c.decision != "undecided" for c in verdict.checks if c.kind == "claim")
-verdict.check("|decided claim checks - Holm rejections|", abs(decided - holm_rejections), "<=", 0, kind="sanity")
+# Holm rejects "mean = bar" exactly when the check's interval excludes its bar. (A check whose per-seed gains are all
+# equal to its bar has the interval [bar, bar]: "> bar" is then decided as failing, yet "mean = bar" holds; the
+# benchmark on a synthetic CIFAR-shaped stand-in, where every arm reaches 100 %, found this case.)
+excluding = sum(not (c.interval[0] <= c.threshold <= c.interval[1]) for c in verdict.checks if c.kind == "claim")
+verdict.check("|claim-check intervals excluding their bar - Holm rejections|", abs(excluding - holm_rejections), "<=", 0,
+              kind="sanity")
 for (check_name, *_), p, confidence in zip(family, early_learning.holm_adjusted(pvalues), confidences):
     print(f"  Holm-adjusted p {p:.2g}, interval at {confidence:.4f}: {check_name}")
 
@@ -307,6 +311,12 @@ plt.show()
 # ## Deviations
 
 # %%
+verdict.deviation(
+    "Changed after the paper-scale result (d48856c), a sanity check only: the Holm cross-check counted every decided "
+    "claim check; it now counts the intervals that exclude their bar, the checks Holm's 'mean = bar' test rejects. The "
+    "two differ only when a check's per-seed values all equal its bar (a failing '> bar' with nothing rejected), which "
+    "a CIFAR-shaped stand-in (every arm at 100 %) produced; no claim check, threshold or seed changed."
+)
 verdict.deviation(
     "The paper's body text was not available: the statement checks the abstract-level claim with our protocol "
     "(our choice of data, architecture, budget and metric), not the paper's own experiment (reportedly CIFAR and "
