@@ -31,6 +31,21 @@ def snakemake(cwd: Path, *args: str, timeout: int = 600, env: dict | None = None
     )
 
 
+def two_linear_classifiers():
+    """Two linear classifiers on 60 uniform 2-D points each, the first five points of each misclassified:
+    (points, weights, biases, scores, labels) for tests of grid margins against the exact distance."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (2, 60, 2))
+    w = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    b = np.array([0.1, -0.2])
+    score = np.einsum("mnd,md->mn", x, w) + b[:, None]
+    y = (score > 0).astype(int)
+    y[:, :5] = 1 - y[:, :5]  # five misclassified points per model
+    return x, w, b, score, y
+
+
 def demo_entry(notebook: str) -> dict:
     """A registry entry for a test's own demo notebook: one thread, seed 0 at both scales."""
     return {"notebook": notebook, "threads": 1, "params": {"paper": {"seeds": [0]}, "quick": {"seeds": [0]}}}

@@ -13,32 +13,32 @@ P = np.array([0.01, 0.04, 0.03, 0.005])
 
 def test_holm_adjusted_p_values_by_hand():
     # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> monotone 0.06
-    np.testing.assert_allclose(el.holm_adjusted(P), [0.03, 0.06, 0.06, 0.02])
-    assert el.holm_adjusted([0.5, 0.9]).max() == 1.0  # capped
+    np.testing.assert_allclose(stats.holm_adjusted(P), [0.03, 0.06, 0.06, 0.02])
+    assert stats.holm_adjusted([0.5, 0.9]).max() == 1.0  # capped
 
 
 def test_holm_confidences_by_hand():
     # levels 0.05/4, 0.05/3 reject; 0.03 > 0.05/2 stops: it and every later rank get 0.05/2
-    np.testing.assert_allclose(el.holm_confidences(P), [1 - 0.05 / 3, 1 - 0.025, 1 - 0.025, 1 - 0.0125])
-    np.testing.assert_allclose(el.holm_confidences([0.001, 0.002]), [1 - 0.025, 1 - 0.05])  # all rejected
+    np.testing.assert_allclose(stats.holm_confidences(P), [1 - 0.05 / 3, 1 - 0.025, 1 - 0.025, 1 - 0.0125])
+    np.testing.assert_allclose(stats.holm_confidences([0.001, 0.002]), [1 - 0.025, 1 - 0.05])  # all rejected
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_interval_decisions_at_holm_confidences_are_holm_decisions(seed):
     rng = np.random.default_rng(seed)
     samples = [rng.normal(rng.uniform(-1.5, 1.5), 1.0, 12) for _ in range(8)]
-    p = np.array([el.t_pvalue(s, 0.0) for s in samples])
-    conf = el.holm_confidences(p)
+    p = np.array([stats.t_pvalue(s, 0.0) for s in samples])
+    conf = stats.holm_confidences(p)
     decided = [not (lo <= 0.0 <= hi) for lo, hi in (stats.t_interval(s, c) for s, c in zip(samples, conf))]
-    np.testing.assert_array_equal(decided, el.holm_adjusted(p) <= 0.05)
+    np.testing.assert_array_equal(decided, stats.holm_adjusted(p) <= 0.05)
 
 
 def test_t_pvalue_is_the_test_dual_to_the_t_interval():
     values = np.array([0.3, 1.2, 0.8, -0.1, 0.9])
-    p = el.t_pvalue(values, 0.2)
+    p = stats.t_pvalue(values, 0.2)
     lo, hi = stats.t_interval(values - 0.2, 1 - p)
     assert lo == pytest.approx(0.0, abs=1e-12)  # at confidence 1 - p the interval just touches the threshold
-    assert el.t_pvalue([2.0, 2.0], 1.0) == 0.0 and el.t_pvalue([1.0, 1.0], 1.0) == 1.0
+    assert stats.t_pvalue([2.0, 2.0], 1.0) == 0.0 and stats.t_pvalue([1.0, 1.0], 1.0) == 1.0
 
 
 def test_eval_steps_grid():

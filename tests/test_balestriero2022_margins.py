@@ -8,6 +8,8 @@ from bnrepro.balestriero2022 import datasets
 from bnrepro.balestriero2022 import margins as mg
 from bnrepro.nets import SwitchableMLP
 
+from conftest import two_linear_classifiers
+
 
 def test_batch_offsets_are_the_bn_centring_of_the_shared_network():
     x, _ = datasets.moons_sets([3], 300, 0.1, 3.0)
@@ -48,13 +50,7 @@ def test_measured_jitter_matches_the_exact_law():
 
 def test_grid_margin_of_a_linear_classifier():
     """Exact distance |w.x + b| / ||w||, negative for misclassified points, within a cell diagonal."""
-    rng = np.random.default_rng(2)
-    x = rng.uniform(-1, 1, (2, 60, 2))
-    w = np.array([[1.0, 2.0], [-3.0, 0.5]])
-    b = np.array([0.1, -0.2])
-    score = np.einsum("mnd,md->mn", x, w) + b[:, None]
-    y = (score > 0).astype(int)
-    y[:, :5] = 1 - y[:, :5]  # five misclassified points per model
+    x, w, b, score, y = two_linear_classifiers()
 
     def classify(points):
         return (np.einsum("mpd,md->mp", points, w) + b[:, None] > 0).astype(int)

@@ -9,6 +9,8 @@ from bnrepro.balestriero2022 import margins as mg
 from bnrepro.balestriero2022 import noise
 from bnrepro.nets import SwitchableMLP, sgd
 
+from conftest import two_linear_classifiers
+
 
 def _linear(w, b):
     def classify(points):
@@ -18,13 +20,7 @@ def _linear(w, b):
 
 def test_refined_margin_of_a_linear_classifier_is_bounded_by_the_exact_distance():
     """The samples lie on the line: exact <= |margin| <= sqrt(exact^2 + h^2/2) (a cell diagonal apart)."""
-    rng = np.random.default_rng(2)
-    x = rng.uniform(-1, 1, (2, 60, 2))
-    w = np.array([[1.0, 2.0], [-3.0, 0.5]])
-    b = np.array([0.1, -0.2])
-    score = np.einsum("mnd,md->mn", x, w) + b[:, None]
-    y = (score > 0).astype(int)
-    y[:, :5] = 1 - y[:, :5]  # five misclassified points per model
+    x, w, b, score, y = two_linear_classifiers()
     resolution, pad = 40, 0.5
     margins = noise.refined_margins(_linear(w, b), x, y, resolution=resolution, pad=pad)
     gx, gy = mg.grid_axes(x, resolution, pad)

@@ -58,7 +58,7 @@
 #   margin; "> 0" is the statement the question "does the advantage persist" asks, and it is decidable.
 # - **Multiplicity**: the 12 claim checks are one family. Each check's interval is a two-sided t interval at
 #   the confidence Holm's step-down procedure gives it (family-wise level 5 %, from the checks' two-sided t-test
-#   p-values against their thresholds; `early_learning.holm_confidences`), so a check is decided exactly when Holm
+#   p-values against their thresholds; `stats.holm_confidences`), so a check is decided exactly when Holm
 #   rejects "mean = threshold" for it.
 # - *regime*, per dataset: the networks are competent, i.e. `bn_train`'s mean test accuracy at 20 epochs is above
 #   a bar (shifted moons and digits 90 %, the image set 70 % for an MLP on 1000 images); otherwise the stand-in is
@@ -223,18 +223,18 @@ for name in part_of:
         gain = final[name][fold] - final[name][ARMS.index(base)]
         family.append((f"{name}: test-accuracy gain of bninit_fold over {base} at {long_epochs} epochs (points)",
                        "long-budget", gain, 0.0))
-pvalues = np.array([early_learning.t_pvalue(gain, bar) for _, _, gain, bar in family])
-confidences = early_learning.holm_confidences(pvalues, family_alpha)
+pvalues = np.array([stats.t_pvalue(gain, bar) for _, _, gain, bar in family])
+confidences = stats.holm_confidences(pvalues, family_alpha)
 for (check_name, part, gain, bar), confidence in zip(family, confidences):
     verdict.check(check_name, gain, ">=" if part != "long-budget" else ">", bar, kind="claim", part=part, aggregate="mean", confidence=float(confidence))
-holm_rejections = int((early_learning.holm_adjusted(pvalues) <= family_alpha).sum())
+holm_rejections = int((stats.holm_adjusted(pvalues) <= family_alpha).sum())
 # Holm rejects "mean = bar" exactly when the check's interval excludes its bar. (A check whose per-seed gains are all
 # equal to its bar has the interval [bar, bar]: "> bar" is then decided as failing, yet "mean = bar" holds; the
 # benchmark on a synthetic CIFAR-shaped stand-in, where every arm reaches 100 %, found this case.)
 excluding = sum(not (c.interval[0] <= c.threshold <= c.interval[1]) for c in verdict.checks if c.kind == "claim")
 verdict.check("|claim-check intervals excluding their bar - Holm rejections|", abs(excluding - holm_rejections), "<=", 0,
               kind="sanity")
-for (check_name, *_), p, confidence in zip(family, early_learning.holm_adjusted(pvalues), confidences):
+for (check_name, *_), p, confidence in zip(family, stats.holm_adjusted(pvalues), confidences):
     print(f"  Holm-adjusted p {p:.2g}, interval at {confidence:.4f}: {check_name}")
 
 # %% [markdown]

@@ -93,3 +93,40 @@ def _scipy():
     from scipy import stats
 
     return stats
+
+
+def holm_adjusted(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values: sorted ascending, p_(r) * (k - r + 1) made monotone, capped at 1."""
+    p = np.asarray(pvalues, dtype=float)
+    k = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
+    out = np.empty(k)
+    out[order] = adjusted
+    return out
+
+
+def holm_confidences(pvalues, alpha: float = 0.05) -> np.ndarray:
+    """Per test, the confidence level 1 - a_i of a two-sided interval whose decision is Holm's at family level alpha.
+
+    With two-sided p-values p_i of "mean = threshold", Holm rejects (in rank order) while p_(r) <= alpha/(k-r+1)
+    and stops at the first rank r0 where it does not. A test of rank r < r0 gets a_i = alpha/(k-r+1): its
+    interval excludes the threshold (decided). Every test of rank >= r0 gets alpha/(k-r0+1), below which its
+    p-value lies: its interval contains the threshold (undecided). So decided <=> Holm-adjusted p <= alpha."""
+    p = np.asarray(pvalues, dtype=float)
+    k = p.size
+    order = np.argsort(p, kind="stable")
+    levels = alpha / (k - np.arange(k))
+    failing = np.flatnonzero(p[order] > levels)
+    stop = failing[0] if failing.size else k
+    out = np.empty(k)
+    out[order] = np.where(np.arange(k) < stop, levels, levels[min(stop, k - 1)])
+    return 1.0 - out
+
+
+def t_pvalue(values, threshold: float) -> float:
+    """Two-sided one-sample t-test p-value of mean(values) = threshold (the test dual to `t_interval`)."""
+    values = np.asarray(values, dtype=float)
+    if np.ptp(values) == 0:
+        return 0.0 if values[0] != threshold else 1.0
+    return float(_scipy().ttest_1samp(values, threshold).pvalue)

@@ -10,9 +10,7 @@ copying them), the deeper layers one batched matmul over (arm, seed).
 - `train_curves`: test accuracy of every arm and seed at a grid of SGD steps (dense in the early window);
 - `early_area`: the normalized area under the learning curve up to a horizon (the mean test accuracy over
   the early window, trapezoid rule);
-- `holm_adjusted`, `holm_confidences`: Holm's step-down correction, and the per-check confidence levels at
-  which the project's interval decisions (pass/fail when the interval excludes the threshold) make exactly
-  Holm's decisions.
+Holm's correction and the t-test dual to the verdicts' t interval live in `bnrepro.stats`.
 """
 
 from __future__ import annotations
@@ -216,42 +214,3 @@ def early_area(curves: Curves, horizon_epochs: float) -> np.ndarray:
     t, a = curves.steps[keep].astype(float), curves.test_accuracy[keep]
     widths = np.diff(t)[:, None, None]
     return ((a[1:] + a[:-1]) / 2 * widths).sum(axis=0) / t[-1]
-
-
-def holm_adjusted(pvalues) -> np.ndarray:
-    """Holm's step-down adjusted p-values: sorted ascending, p_(r) * (k - r + 1) made monotone, capped at 1."""
-    p = np.asarray(pvalues, dtype=float)
-    k = p.size
-    order = np.argsort(p, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
-    out = np.empty(k)
-    out[order] = adjusted
-    return out
-
-
-def holm_confidences(pvalues, alpha: float = 0.05) -> np.ndarray:
-    """Per test, the confidence level 1 - a_i of a two-sided interval whose decision is Holm's at family level alpha.
-
-    With two-sided p-values p_i of "mean = threshold", Holm rejects (in rank order) while p_(r) <= alpha/(k-r+1)
-    and stops at the first rank r0 where it does not. A test of rank r < r0 gets a_i = alpha/(k-r+1): its
-    interval excludes the threshold (decided). Every test of rank >= r0 gets alpha/(k-r0+1), below which its
-    p-value lies: its interval contains the threshold (undecided). So decided <=> Holm-adjusted p <= alpha."""
-    p = np.asarray(pvalues, dtype=float)
-    k = p.size
-    order = np.argsort(p, kind="stable")
-    levels = alpha / (k - np.arange(k))
-    failing = np.flatnonzero(p[order] > levels)
-    stop = failing[0] if failing.size else k
-    out = np.empty(k)
-    out[order] = np.where(np.arange(k) < stop, levels, levels[min(stop, k - 1)])
-    return 1.0 - out
-
-
-def t_pvalue(values, threshold: float) -> float:
-    """Two-sided one-sample t-test p-value of mean(values) = threshold (the test dual to `stats.t_interval`)."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    if np.ptp(values) == 0:
-        return 0.0 if values[0] != threshold else 1.0
-    return float(stats.ttest_1samp(values, threshold).pvalue)

@@ -266,6 +266,11 @@ def _cifar_expected(C, base: Path) -> dict[Path, str]:
     return {base / name: md5 for name, md5 in files}
 
 
+def _repaired(root: Path, bad) -> tuple[str, ...]:
+    """The damaged files a re-provisioning replaces, relative to the data root (for the manifest)."""
+    return tuple(str(path.relative_to(root)) for path, _, _ in bad)
+
+
 def _ensure_cifar10(root: Path, download: bool, debian_dir: Path) -> Provisioned:
     C = cifar10_class()
     from torchvision.datasets.utils import check_integrity, download_url, extract_archive
@@ -276,6 +281,7 @@ def _ensure_cifar10(root: Path, download: bool, debian_dir: Path) -> Provisioned
     if not bad:
         return Provisioned("cifar10", "cache", _relative(root, expected))
     present = base.exists()
+    repaired = _repaired(root, bad) if present else ()
     tarball = root / C.filename
     how = _HOW["cifar10"].format(root=root)
     problems = []
@@ -295,8 +301,7 @@ def _ensure_cifar10(root: Path, download: bool, debian_dir: Path) -> Provisioned
             _swap_in(fresh, base)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return Provisioned("cifar10", source, _relative(root, expected),
-                           tuple(str(p.relative_to(root)) for p, _, _ in bad) if present else ())
+        return Provisioned("cifar10", source, _relative(root, expected), repaired)
 
     if tarball.is_file():
         if check_integrity(tarball, C.tgz_md5):
@@ -387,7 +392,7 @@ def _ensure_fashion_mnist(root: Path, download: bool, debian_dir: Path) -> Provi
     if not bad:
         return Provisioned("fashion-mnist", "cache", _relative(root, expected))
     present = any(p.exists() for p in expected)
-    repaired = tuple(str(p.relative_to(root)) for p, _, _ in bad) if present else ()
+    repaired = _repaired(root, bad) if present else ()
     problems = [f"{raw_dir}: {'md5 mismatch' if present else 'IDX files not there'}"]
     how = _HOW["fashion-mnist"].format(root=root)
     if debian_dir.is_dir():
