@@ -25,6 +25,14 @@ def test_the_full_scale_runs_a_claims_full_set_where_it_has_one_and_paper_elsewh
     assert params["scale"] == "full" and params["steps"] == 7
 
 
+def test_claims_are_ordered_longest_first_by_their_runtime_at_the_scale_run():
+    entry = {"runtime_min": 8, "quick_runtime_s": 12}
+    assert registry.expected_seconds(entry, "paper") == registry.expected_seconds(entry, "full") == 480
+    assert registry.expected_seconds(entry, "quick") == 12
+    claims = registry.load(ROOT / "config/config.yaml", scale="quick")["claims"]
+    assert [c for c, entry in claims.items() if "quick_runtime_s" not in entry] == [], "every claim states it"
+
+
 def test_a_replicate_shifts_every_seed_list_and_nothing_else():
     config = registry.load(ROOT / "config/config.yaml", scale="paper")
     claim = "ergen2022/convex-equivalence"

@@ -155,6 +155,16 @@ def shifted_seeds(params: dict, offset: int) -> dict:
     return {k: [s + offset for s in v] if _is_seed_list(k, v) else v for k, v in params.items()}
 
 
+def expected_seconds(entry: dict, scale: str) -> int:
+    """A claim's expected runtime at `scale`, in seconds: its job's Snakemake priority, so that the longest claims
+    start first (a long claim started last leaves the other cores idle at the end of a run). `runtime_min` is the
+    paper scale's (and full's, and the cluster time limit); `quick_runtime_s` the quick scale's, whose order
+    differs (kernel start and rendering weigh more there)."""
+    if scale == "quick":
+        return int(entry.get("quick_runtime_s", 10))
+    return 60 * int(entry.get("runtime_min", 30))
+
+
 def effective_scale(entry: dict, scale: str) -> str:
     """The scale a claim runs at: `full` is the paper's own setting where the claim defines one, else `paper`."""
     return "paper" if scale == "full" and "full" not in entry["params"] else scale

@@ -64,6 +64,11 @@ def claim_entry(wildcards):
     return config["claims"][claim_id(wildcards)]
 
 
+def expected_seconds(wildcards):
+    """A claim job's Snakemake priority: its expected runtime at this run's scale (longest first)."""
+    return registry.expected_seconds(claim_entry(wildcards), config["scale"])
+
+
 def target_name(claim):
     """cao2023/uniform-margin -> cao2023_uniform_margin (a rule name for one claim)."""
     return re.sub("[^a-z0-9]", "_", claim)
