@@ -155,14 +155,14 @@ def shifted_seeds(params: dict, offset: int) -> dict:
     return {k: [s + offset for s in v] if _is_seed_list(k, v) else v for k, v in params.items()}
 
 
-def expected_seconds(entry: dict, scale: str) -> int:
-    """A claim's expected runtime at `scale`, in seconds: its job's Snakemake priority, so that the longest claims
-    start first (a long claim started last leaves the other cores idle at the end of a run). `runtime_min` is the
-    paper scale's (and full's, and the cluster time limit); `quick_runtime_s` the quick scale's, whose order
-    differs (kernel start and rendering weigh more there)."""
-    if scale == "quick":
-        return int(entry.get("quick_runtime_s", 10))
-    return 60 * int(entry.get("runtime_min", 30))
+def priority(entry: dict, scale: str) -> int:
+    """A claim job's Snakemake priority: its expected core-seconds at `scale` (expected runtime times threads), so
+    that the longest jobs start first (a long one started last leaves the other cores idle at the end of a run),
+    and a job that takes several cores starts while they are all free instead of waiting for them at the end.
+    `runtime_min` is the paper scale's runtime (and full's, and the cluster time limit); `quick_runtime_s` the
+    quick scale's, whose order differs (kernel start and rendering weigh more there)."""
+    seconds = entry.get("quick_runtime_s", 10) if scale == "quick" else 60 * entry.get("runtime_min", 30)
+    return int(seconds * entry.get("threads", 1))
 
 
 def effective_scale(entry: dict, scale: str) -> str:

@@ -64,9 +64,9 @@ def claim_entry(wildcards):
     return config["claims"][claim_id(wildcards)]
 
 
-def expected_seconds(wildcards):
-    """A claim job's Snakemake priority: its expected runtime at this run's scale (longest first)."""
-    return registry.expected_seconds(claim_entry(wildcards), config["scale"])
+def claim_priority(wildcards):
+    """Longest first, by expected core-seconds at this run's scale (registry.priority)."""
+    return registry.priority(claim_entry(wildcards), config["scale"])
 
 
 def target_name(claim):
