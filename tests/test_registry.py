@@ -29,7 +29,8 @@ def test_claims_are_ordered_longest_first_by_their_runtime_at_the_scale_run():
     entry = {"runtime_min": 8, "quick_runtime_s": 12, "threads": 1}
     assert registry.priority(entry, "paper") == registry.priority(entry, "full") == 480
     assert registry.priority(entry, "quick") == 12
-    assert registry.priority({**entry, "threads": 2}, "quick") == 24  # core-seconds: a 2-core job goes earlier
+    two_cores = registry.priority({**entry, "threads": 2}, "quick")
+    assert two_cores > 2 * registry.priority({"runtime_min": 600}, "paper")  # first, even before two long jobs
     claims = registry.load(ROOT / "config/config.yaml", scale="quick")["claims"]
     assert [c for c, entry in claims.items() if "quick_runtime_s" not in entry] == [], "every claim states it"
 
