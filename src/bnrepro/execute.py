@@ -103,6 +103,9 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
             cwd=os.getcwd(),
             progress_bar=False,
             log_output=True,
+            # The notebook has finished (its files are written and closed) when papermill shuts the kernel down;
+            # a graceful shutdown waited 2-3 s per notebook for the kernel to exit, an immediate one does not.
+            shutdown_kernel="immediate",
         )
     except papermill.PapermillExecutionError as error:
         print(f"bnrepro.execute: {notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)

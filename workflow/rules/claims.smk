@@ -38,8 +38,7 @@ for _replicate in (False, True):
             ipynb=f"{_results}notebooks/{{paper}}-{{slug}}.ipynb",
             html=f"{_results}notebooks/{{paper}}-{{slug}}.html",
         threads: lambda wc: claim_entry(wc)["threads"]
-        # Longest first: a long claim started last leaves the other cores idle at the end of the run.
-        priority: lambda wc: claim_entry(wc).get("runtime_min", 30)
+        priority: claim_priority
         resources:
             mem_mb=lambda wc: claim_entry(wc).get("mem_mb", 2000),
             runtime=lambda wc: claim_entry(wc).get("runtime_min", 30),
