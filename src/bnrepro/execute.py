@@ -140,7 +140,8 @@ def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int |
     if claim_id not in config["claims"]:
         raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
     entry = config["claims"][claim_id]
-    parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
+    parameters = registry.claim_parameters(config, claim_id, threads=threads or registry.threads(entry, scale),
+                                          seed_offset=seed_offset)
     return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
 
 

@@ -167,7 +167,14 @@ def priority(entry: dict, scale: str) -> int:
     that takes several cores. `runtime_min` is the paper scale's runtime (and full's, and the cluster time limit);
     `quick_runtime_s` the quick scale's, whose order differs (kernel start and rendering weigh more there)."""
     seconds = entry.get("quick_runtime_s", 10) if scale == "quick" else 60 * entry.get("runtime_min", 30)
-    return int(seconds) + MULTICORE_TIER * (entry.get("threads", 1) > 1)
+    return int(seconds) + MULTICORE_TIER * (threads(entry, scale) > 1)
+
+
+def threads(entry: dict, scale: str) -> int:
+    """The threads a claim job takes: the registry's `threads` at the paper and full scales, one at the quick scale,
+    whose small tensors gain nothing from a second thread (measured: luo2019/cnn-regularization's quick run took
+    twice the CPU time at two threads, for a longer wall time when the other core had a job of its own)."""
+    return 1 if scale == "quick" else int(entry.get("threads", 1))
 
 
 def effective_scale(entry: dict, scale: str) -> str:

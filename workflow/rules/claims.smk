@@ -37,7 +37,7 @@ for _replicate in (False, True):
         log:
             ipynb=f"{_results}notebooks/{{paper}}-{{slug}}.ipynb",
             html=f"{_results}notebooks/{{paper}}-{{slug}}.html",
-        threads: lambda wc: claim_entry(wc)["threads"]
+        threads: lambda wc: registry.threads(claim_entry(wc), config["scale"])
         priority: claim_priority
         resources:
             mem_mb=lambda wc: claim_entry(wc).get("mem_mb", 2000),
@@ -51,7 +51,7 @@ for _replicate in (False, True):
             # --cores is smaller) go to the command line instead.
             parameters=lambda wc: json.dumps(
                 registry.claim_parameters(
-                    config, claim_id(wc), threads=claim_entry(wc)["threads"], seed_offset=seed_offset(wc)
+                    config, claim_id(wc), threads=registry.threads(claim_entry(wc), config["scale"]), seed_offset=seed_offset(wc)
                 )
             ),
         shell:
