@@ -46,15 +46,19 @@ def per_seed_images(ds, seeds: list[int], train_per_class: int, test_per_class: 
     Seed s draws its training rows with `default_rng([s, 0])` and its test rows with `default_rng([s, 1])`:
     different seeds get different images, the same seed the same ones. x (S, N, d) float64, y (S, N) int64.
     """
-    parts = {"x_train": [], "y_train": [], "x_test": [], "y_test": []}
+    rows = {"train": [], "test": []}
     for seed in seeds:
-        tr = _balanced(ds.y_train, train_per_class, np.random.default_rng([int(seed), 0]))
-        te = _balanced(ds.y_test, test_per_class, np.random.default_rng([int(seed), 1]))
-        parts["x_train"].append(flatten(ds.x_train[tr]))
-        parts["y_train"].append(np.asarray(ds.y_train[tr], dtype=np.int64))
-        parts["x_test"].append(flatten(ds.x_test[te]))
-        parts["y_test"].append(np.asarray(ds.y_test[te], dtype=np.int64))
-    return Split(**{k: np.stack(v) for k, v in parts.items()})
+        rows["train"].append(_balanced(ds.y_train, train_per_class, np.random.default_rng([int(seed), 0])))
+        rows["test"].append(_balanced(ds.y_test, test_per_class, np.random.default_rng([int(seed), 1])))
+    parts = {}
+    for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
+        # filled seed by seed: stacking a list of per-seed copies would hold every image twice (on CIFAR 2 x 2 GB)
+        images = np.empty((len(seeds), len(rows[split][0]), int(np.prod(x.shape[1:]))))
+        for s, r in enumerate(rows[split]):
+            images[s] = flatten(x[r])
+        parts[f"x_{split}"] = images
+        parts[f"y_{split}"] = np.stack([np.asarray(y[r], dtype=np.int64) for r in rows[split]])
+    return Split(**parts)
 
 
 def per_seed_digits(seeds: list[int], train_fraction: float = 0.5) -> Split:
