@@ -54,3 +54,15 @@ def test_eval_every_must_be_positive():
     with pytest.raises(ValueError):
         affine_arms.train_affine_arms([4, 8, 3], [0], _blobs(), control_beta=-2.0, slope=0.0, epochs=1, batch_size=15,
                                       lr=0.05, momentum=0.9, eval_every=0)
+
+
+def test_float32_arms_start_from_the_float64_weights_rounded():
+    data = _blobs(2)
+    kw = dict(control_beta=-2.0, slope=0.0, batch_size=15, lr=0.05, momentum=0.9)
+    wide = affine_arms.train_affine_arms([4, 8, 3], [5, 6], data, epochs=0, **kw)
+    single = affine_arms.train_affine_arms([4, 8, 3], [5, 6], data, epochs=0, dtype=torch.float32, **kw)
+    for w64, w32 in zip(wide.net.weights, single.net.weights, strict=True):
+        assert w32.dtype == torch.float32 and torch.equal(w32, w64.float())
+    assert torch.equal(single.net.betas[0][4:], torch.full_like(single.net.betas[0][4:], -2.0))
+    trained = affine_arms.train_affine_arms([4, 8, 3], [5, 6], data, epochs=4, dtype=torch.float32, **kw)
+    assert (trained.final("learnable") > 0.9).all() and (trained.final("fixed") > 0.9).all()

@@ -130,3 +130,20 @@ def test_reference_net_is_the_one_used():  # the trainer starts from initializat
     net = SwitchableMLP([2, 3, 1], 1, seeds=[7])
     again = SwitchableMLP([2, 3, 1], 1, seeds=[7])
     assert torch.equal(net.weights[0], again.weights[0])
+
+
+def test_float32_training_starts_from_the_float64_initialization_and_follows_it(moons, curves):
+    """dtype=float32: the fold check and the step-0 accuracies are the float64 ones; training then tracks float64
+    up to rounding (here, on well-separated moons, to within one test point per arm and seed)."""
+    single = el.train_curves([2, 8, 8, 1], [3, 4], moons, slope=0.0, epochs=3, batch_size=16, lr=0.05, momentum=0.9,
+                             early_epochs=2, evals_per_epoch=2, dtype=torch.float32)
+    assert single.fold_mismatch == curves.fold_mismatch
+    np.testing.assert_array_equal(single.test_accuracy[0], curves.test_accuracy[0])
+    np.testing.assert_allclose(single.test_accuracy, curves.test_accuracy, atol=1.5 / moons.x_test.shape[1])
+
+
+def test_first_layer_layout_is_the_matmul_layout():
+    w = torch.arange(2 * 3 * 4 * 5, dtype=torch.float64).reshape(2, 3, 4, 5)  # (K, S, o, d)
+    laid = el._first_layer_layout(w)
+    assert laid.shape == (3, 5, 2, 4) and laid.is_contiguous()
+    assert laid[1, 4, 0, 2] == w[0, 1, 2, 4]

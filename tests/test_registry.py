@@ -25,6 +25,19 @@ def test_the_full_scale_runs_a_claims_full_set_where_it_has_one_and_paper_elsewh
     assert params["scale"] == "full" and params["steps"] == 7
 
 
+def test_claims_are_ordered_longest_first_by_their_runtime_at_the_scale_run():
+    entry = {"runtime_min": 8, "quick_runtime_s": 12, "threads": 1}
+    assert registry.priority(entry, "paper") == registry.priority(entry, "full") == 480
+    assert registry.priority(entry, "quick") == 12
+    two_cores = registry.priority({**entry, "threads": 2}, "paper")
+    assert two_cores > 2 * registry.priority({"runtime_min": 600}, "paper")  # first, even before two long jobs
+    assert registry.priority({**entry, "threads": 2}, "quick") == 12  # the quick scale runs every claim on one thread
+    assert registry.threads({"threads": 2}, "paper") == registry.threads({"threads": 2}, "full") == 2
+    assert registry.threads({"threads": 2}, "quick") == 1
+    claims = registry.load(ROOT / "config/config.yaml", scale="quick")["claims"]
+    assert [c for c, entry in claims.items() if "quick_runtime_s" not in entry] == [], "every claim states it"
+
+
 def test_a_replicate_shifts_every_seed_list_and_nothing_else():
     config = registry.load(ROOT / "config/config.yaml", scale="paper")
     claim = "ergen2022/convex-equivalence"

@@ -103,6 +103,9 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
             cwd=os.getcwd(),
             progress_bar=False,
             log_output=True,
+            # The notebook has finished (its files are written and closed) when papermill shuts the kernel down;
+            # a graceful shutdown waited 2-3 s per notebook for the kernel to exit, an immediate one does not.
+            shutdown_kernel="immediate",
         )
     except papermill.PapermillExecutionError as error:
         print(f"bnrepro.execute: {notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
@@ -137,7 +140,8 @@ def run_claim(claim_id: str, *, scale: str, seed_offset: int = 0, threads: int |
     if claim_id not in config["claims"]:
         raise SystemExit(f"unknown claim {claim_id!r}; the registry has: {', '.join(config['claims'])}")
     entry = config["claims"][claim_id]
-    parameters = registry.claim_parameters(config, claim_id, threads=threads or entry["threads"], seed_offset=seed_offset)
+    parameters = registry.claim_parameters(config, claim_id, threads=threads or registry.threads(entry, scale),
+                                          seed_offset=seed_offset)
     return execute(Path(entry["notebook"]), parameters, **outputs(claim_id, seed_offset))
 
 

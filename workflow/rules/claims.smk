@@ -37,9 +37,8 @@ for _replicate in (False, True):
         log:
             ipynb=f"{_results}notebooks/{{paper}}-{{slug}}.ipynb",
             html=f"{_results}notebooks/{{paper}}-{{slug}}.html",
-        threads: lambda wc: claim_entry(wc)["threads"]
-        # Longest first: a long claim started last leaves the other cores idle at the end of the run.
-        priority: lambda wc: claim_entry(wc).get("runtime_min", 30)
+        threads: lambda wc: registry.threads(claim_entry(wc), config["scale"])
+        priority: claim_priority
         resources:
             mem_mb=lambda wc: claim_entry(wc).get("mem_mb", 2000),
             runtime=lambda wc: claim_entry(wc).get("runtime_min", 30),
@@ -52,7 +51,7 @@ for _replicate in (False, True):
             # --cores is smaller) go to the command line instead.
             parameters=lambda wc: json.dumps(
                 registry.claim_parameters(
-                    config, claim_id(wc), threads=claim_entry(wc)["threads"], seed_offset=seed_offset(wc)
+                    config, claim_id(wc), threads=registry.threads(claim_entry(wc), config["scale"]), seed_offset=seed_offset(wc)
                 )
             ),
         shell:

@@ -64,6 +64,11 @@ def claim_entry(wildcards):
     return config["claims"][claim_id(wildcards)]
 
 
+def claim_priority(wildcards):
+    """Longest first at this run's scale, multi-core claims before the rest (registry.priority)."""
+    return registry.priority(claim_entry(wildcards), config["scale"])
+
+
 def target_name(claim):
     """cao2023/uniform-margin -> cao2023_uniform_margin (a rule name for one claim)."""
     return re.sub("[^a-z0-9]", "_", claim)

@@ -13,6 +13,7 @@ wildcard_constraints:
 
 
 rule dataset:
+    priority: 100000  # first: the claims that ask for a dataset wait on its manifest
     output:
         manifest_path("{dataset}"),
     params:
