@@ -1,4 +1,5 @@
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -24,11 +25,18 @@ def copy_checkout(dest: Path) -> Path:
 
 
 def snakemake(cwd: Path, *args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run Snakemake in `cwd`; `env` adds variables to this process's environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **env} if env else None,
-    )
+    """Run Snakemake in `cwd`; `env` adds variables to this process's environment. Snakemake runs in a process group
+    of its own, which a timeout kills whole: its notebook jobs and their kernels do not outlive the test."""
+    command = [sys.executable, "-m", "snakemake", *args]
+    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **env} if env else None, start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def two_linear_classifiers():

@@ -89,13 +89,6 @@ def test_five_initializations_at_epoch_zero(shifted):
         np.testing.assert_allclose(h[2 * S:3 * S].var(dim=1, unbiased=False).detach(), 1.0, rtol=1e-10)
 
 
-def test_train_initializations_records_every_epoch(shifted):
-    acc = initialization.train_initializations([2, 8, 8, 1], [0, 1], shifted, slope=0.0, epochs=2, batch_size=20, lr=0.05,
-                                         momentum=0.9)
-    assert acc.shape == (3, 5, 2) and ((acc >= 0) & (acc <= 1)).all()
-    assert (acc[-1] > 0.5).all()
-
-
 def test_concat_models_keeps_each_model():
     a = SwitchableMLP([3, 4, 2], 2, seeds=[0, 1], bias="torch")
     b = SwitchableMLP([3, 4, 2], 1, seeds=[2])

@@ -83,23 +83,3 @@ def test_replicate_copies_one_model():
     xt = torch.as_tensor(x[1])
     out = rep(xt, "batch").detach()
     np.testing.assert_allclose(out, net(torch.as_tensor(x), "batch").detach()[1].expand(3, -1, -1), atol=1e-13)
-
-
-def test_train_pair_shares_init_and_batches_and_keeps_seeds_apart():
-    x, y = datasets.moons_sets([0, 1], 40, 0.15)
-    sizes = [2, 8, 8, 2]
-    untrained = mg.train_pair(x, y, [0, 1], sizes, batch_size=8, epochs=0, lr=0.05)
-    for a, b in zip(untrained["bn"][0].parameters(), untrained["pop"][0].parameters(), strict=True):
-        torch.testing.assert_close(a, b)  # the same initialization
-    seen = []
-    pair = mg.train_pair(x, y, [0, 1], sizes, batch_size=8, epochs=2, lr=0.05, progress=lambda v, e: seen.append((v, e)))
-    assert seen == [("bn", 0), ("bn", 1), ("bn", 2), ("pop", 0), ("pop", 1), ("pop", 2)]
-    assert not torch.equal(pair["bn"][0].weights[0], pair["pop"][0].weights[0])  # only the statistics differ, and they matter
-    np.testing.assert_allclose(pair["pop"][1].mean[0], pair["pop"][0].statistics(torch.as_tensor(x)).mean[0])
-    alone = mg.train_pair(x[1:], y[1:], [1], sizes, batch_size=8, epochs=2, lr=0.05)
-    for v in mg.PAIR_MODES:  # a seed's models do not depend on the other seeds on the model axis
-        torch.testing.assert_close(alone[v][0].weights[0][0], pair[v][0].weights[0][1])
-    margins = mg.pair_margins(pair, x, y, resolution=60, pad=1.0)
-    assert set(margins) == {"bn", "pop"} and margins["bn"].shape == (2, 40)
-    expected = mg.signed_margins(mg.classifier(pair["pop"][0], "population", pair["pop"][1]), x, y, resolution=60)[0]
-    np.testing.assert_array_equal(margins["pop"], expected)

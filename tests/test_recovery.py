@@ -106,3 +106,13 @@ def test_a_second_run_beside_a_running_one_is_refused_naming_it(tmp_path):
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     assert claims.read(root / "results/claims/lee2022-demo-waits.json")["status"] == "reproduced"
+
+
+def test_a_snakemake_call_that_times_out_leaves_no_job_running(tmp_path):
+    """The tests' `snakemake` helper kills Snakemake's whole process group on a timeout, jobs included."""
+    marker = f"sleep {30 + os.getpid() % 1000}"  # a command line no other process has
+    (tmp_path / "Snakefile").write_text(f'rule a:\n    output: "x"\n    shell: "{marker} & {marker}; touch x"\n')
+    with pytest.raises(subprocess.TimeoutExpired):
+        snakemake(tmp_path, "--cores", "1", timeout=5)
+    time.sleep(0.5)
+    assert subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout == ""

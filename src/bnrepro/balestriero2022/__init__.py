@@ -10,6 +10,9 @@ are `bnrepro.data.subsets`. This paper's own modules:
 - `partition`: the geometry of the spline partition: total-least-squares
   offsets, data-to-boundary distances, activation-pattern images;
 - `margins`: mini-batch jitter of the hyperplanes (its exact law), signed
-  data-to-decision-boundary margins on a grid, and the BN-vs-population pair;
-- `affine`: learnable against fixed gamma, beta, trained side by side.
+  data-to-decision-boundary margins on a grid, and flips under mini-batch statistics;
+- `noise`: the minibatch-margin arms (BN, population statistics with and without their gradient);
+- `early_learning`: smart initialization measured on the early learning curve;
+- `affine_arms`: learnable, fixed and positive-control gamma, beta, trained side by side;
+- `offsets`: the data-aware control of partition-adaptation.
 """

@@ -16,9 +16,6 @@ within one grid step h of the true boundary, and every true boundary point insid
 within h*sqrt(2) (a cell diagonal) of a flagged pixel, so the grid margin is within h*sqrt(2) of
 the exact distance (for boundaries that do not slip between two pixels).
 
-The experiment (C4b): `train_pair` trains the `bn` and `pop` variants of one network per seed
-with identical initialization and mini-batches; `pair_margins` gives their signed margins.
-
 Everything works on a leading model axis (seeds x variants), as `SwitchableMLP` does.
 """
 
@@ -30,7 +27,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from bnrepro.nets import Stats, SwitchableMLP, predict, sgd
+from bnrepro.nets import Stats, SwitchableMLP, predict
 
 from .partition import boundary_mask
 
@@ -137,38 +134,6 @@ def classifier(net: SwitchableMLP, mode: str = "population", stats: Stats | None
         return predict(net(torch.as_tensor(np.ascontiguousarray(points)), mode, stats)).numpy()
 
     return classify
-
-
-# ---------------------------------------------------------------------------------------------
-# C4b: BN's mini-batch statistics against the same network normalized with population statistics
-
-PAIR_MODES = {"bn": "batch", "pop": "population"}  # variant -> the `SwitchableMLP` mode it trains in
-
-
-def train_pair(x: np.ndarray, y: np.ndarray, seeds: list[int], sizes: list[int], *, batch_size: int, epochs: int,
-               lr: float, progress: Callable[[str, int], None] | None = None) -> dict[str, tuple[SwitchableMLP, Stats]]:
-    """Train `bn` (each mini-batch's statistics) and `pop` (the whole training set's, recomputed before every
-    step without gradient) on one data set per seed, x (S, N, d), y (S, N); plain SGD.
-
-    Both variants have the same initialization (weight seeds) and the same mini-batches (order seeds) per
-    seed. Returns, per variant, the network and its training-set statistics (to evaluate it in
-    "population" mode). `progress(variant, epoch)` is called after every epoch (and at epoch 0).
-    """
-    xt, yt = torch.as_tensor(x), torch.as_tensor(y)
-    out = {}
-    for variant, mode in PAIR_MODES.items():
-        net = SwitchableMLP(sizes, len(seeds), seeds=list(seeds))
-        sgd(net, xt, yt, mode=mode, epochs=epochs, batch_size=batch_size, lr=lr, order_seeds=list(seeds),
-            on_epoch=None if progress is None else lambda e, v=variant: progress(v, e))
-        out[variant] = (net, net.statistics(xt))
-    return out
-
-
-def pair_margins(nets: dict[str, tuple[SwitchableMLP, Stats]], x: np.ndarray, y: np.ndarray, *, resolution: int,
-                 pad: float) -> dict[str, np.ndarray]:
-    """Signed margins (S, N) of each variant of `train_pair` on its training data, with its population statistics."""
-    return {v: signed_margins(classifier(net, "population", stats), x, y, resolution=resolution, pad=pad)[0]
-            for v, (net, stats) in nets.items()}
 
 
 # ---------------------------------------------------------------------------------------------
