@@ -12,8 +12,17 @@ wildcard_constraints:
     dataset="cifar10|fashion-mnist|digits",
 
 
+# Where Snakemake runs, also under a cluster profile: a cluster's compute nodes often cannot download.
+localrules:
+    dataset,
+
+
 rule dataset:
-    priority: 100000  # first: the claims that ask for a dataset wait on its manifest
+    # First and alone: a dataset job is short and takes every core while it runs, so that the claims waiting on its
+    # manifest start with all cores free; otherwise single-core claims fill each core it frees, and a claim that
+    # takes several cores waits for them all until the end of the run.
+    priority: 100000
+    threads: workflow.cores
     output:
         manifest_path("{dataset}"),
     params:
