@@ -29,8 +29,7 @@ def test_claims_are_ordered_longest_first_by_their_runtime_at_the_scale_run():
     entry = {"runtime_min": 8, "quick_runtime_s": 12, "threads": 1}
     assert registry.priority(entry, "paper") == registry.priority(entry, "full") == 480
     assert registry.priority(entry, "quick") == 12
-    two_cores = registry.priority({**entry, "threads": 2}, "paper")
-    assert two_cores > 2 * registry.priority({"runtime_min": 600}, "paper")  # first, even before two long jobs
+    assert registry.priority({**entry, "threads": 2}, "paper") == 960  # core-seconds
     assert registry.priority({**entry, "threads": 2}, "quick") == 12  # the quick scale runs every claim on one thread
     assert registry.threads({"threads": 2}, "paper") == registry.threads({"threads": 2}, "full") == 2
     assert registry.threads({"threads": 2}, "quick") == 1

@@ -155,19 +155,15 @@ def shifted_seeds(params: dict, offset: int) -> dict:
     return {k: [s + offset for s in v] if _is_seed_list(k, v) else v for k, v in params.items()}
 
 
-# Snakemake starts the set of ready jobs with the largest total priority that fits the free cores, so a job taking
-# several cores would lose to any two single-core jobs whose priorities sum higher, and end up waiting for all the
-# cores at the end of the run, with the others idle; such jobs go first, in a tier of their own.
-MULTICORE_TIER = 10**6
-
-
 def priority(entry: dict, scale: str) -> int:
-    """A claim job's Snakemake priority: its expected runtime at `scale` in seconds, so that the longest jobs start
-    first (a long one started last leaves the other cores idle at the end of a run), plus `MULTICORE_TIER` for a job
-    that takes several cores. `runtime_min` is the paper scale's runtime (and full's, and the cluster time limit);
-    `quick_runtime_s` the quick scale's, whose order differs (kernel start and rendering weigh more there)."""
+    """A claim job's Snakemake priority: its expected core-seconds at `scale` (runtime times threads), longest first
+    (a long claim started last leaves the other cores idle at the end of a run). Snakemake starts the set of ready
+    jobs with the largest total priority that fits the free cores, so a two-core claim goes before two single-core
+    ones only when it holds more core-seconds than they do together. `runtime_min` is the paper scale's expected
+    runtime (and full's; about twice what was measured, as it is also the cluster time limit); `quick_runtime_s` the
+    quick scale's, whose order differs (kernel start and rendering weigh more there)."""
     seconds = entry.get("quick_runtime_s", 10) if scale == "quick" else 60 * entry.get("runtime_min", 30)
-    return int(seconds) + MULTICORE_TIER * (threads(entry, scale) > 1)
+    return int(seconds * threads(entry, scale))
 
 
 def threads(entry: dict, scale: str) -> int:

@@ -65,7 +65,7 @@ def claim_entry(wildcards):
 
 
 def claim_priority(wildcards):
-    """Longest first at this run's scale, multi-core claims before the rest (registry.priority)."""
+    """Longest first, by expected core-seconds at this run's scale (registry.priority)."""
     return registry.priority(claim_entry(wildcards), config["scale"])
 
 
