@@ -22,7 +22,7 @@ rule dataset:
     # manifest start with all cores free; otherwise single-core claims fill each core it frees, and a claim that
     # takes several cores waits for them all until the end of the run.
     priority: 100000
-    threads: workflow.cores
+    threads: 1024  # every core: Snakemake scales a job's threads down to the cores it has
     output:
         manifest_path("{dataset}"),
     params:
