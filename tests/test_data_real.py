@@ -274,3 +274,15 @@ def test_import_torchvision_works_and_is_idempotent():
     assert first is second is sys.modules["torchvision"]
     assert real._TV_SCHEMAS is schemas
     assert first.datasets.CIFAR10.base_folder == "cifar-10-batches-py"
+
+
+def test_per_class_counts_shrink_to_what_a_small_data_set_has():
+    from types import SimpleNamespace
+
+    from bnrepro.data import subsets
+
+    ds = SimpleNamespace(used="digits", y_train=np.repeat(np.arange(3), [40, 37, 50]), y_test=np.repeat(np.arange(3), 9))
+    assert subsets.per_class_counts(ds, (20, 10), 5) == ((20, 10), 5, "")
+    train, test, note = subsets.per_class_counts(ds, (100, 100), 1000)
+    assert train == (18, 18) and sum(train) <= 37 and test == 9
+    assert "digits" in note and "[100, 100]" in note and "[18, 18] / 9" in note

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bnrepro import ergen2022 as eg
-from bnrepro.ergen2022 import tasks
+from bnrepro.ergen2022 import convex, tasks
 from bnrepro.ergen2022 import training as tr
 
 
@@ -367,3 +367,16 @@ def test_three_methods_selects_k_on_validation_and_reports_per_seed():
         assert res["k_star"][s] == [1, 2][best] and res["trunc"][s] == res["test"][s, best]
     assert np.all((0 <= res["white"]) & (res["white"] <= 1)) and np.all(res["p_star"] > 0)
     assert any("GD-BN training" in name for name in seen) and any("convex solve" in name for name in seen)
+
+
+def test_closed_form_n_is_capped_by_the_rank_of_a_small_image_set():
+    from bnrepro.data import real
+
+    ds = real.load("digits")
+    pair = tasks.DEFAULT_PAIRS["digits"]
+    n, note = tasks.closed_form_n(ds, pair, 100)
+    assert n < 100 and n % 2 == 0 and f"n cut to {n}" in note
+    assert tasks.closed_form_n(ds, pair, 20) == (20, "")
+    for seed in range(10):  # the closed form's condition holds at the capped n
+        task = tasks.image_task(ds, pair, n // 2, 0, 5, seed=seed)
+        assert convex.whiten(task.X_train).rank == n - 1

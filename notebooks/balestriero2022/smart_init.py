@@ -123,7 +123,7 @@ import torch
 
 from bnrepro import claims, stats
 from bnrepro.balestriero2022 import datasets, early_learning
-from bnrepro.data import real
+from bnrepro.data import real, subsets
 
 verdict = claims.open(
     claim_id,
@@ -170,6 +170,10 @@ ds = real.load("cifar10", strict=strict_data)
 verdict.use_dataset(ds)
 print("image set:", ds.provenance())
 image_key = f"{ds.used} (MLP)"
+(image_train_per_class,), image_test_per_class, shortfall = subsets.per_class_counts(
+    ds, (image_train_per_class,), image_test_per_class)
+if shortfall:
+    verdict.deviation(shortfall)
 data = {
     "shifted moons": datasets.moons_batch(seeds, moons_n, moons_noise, shift=moons_shift),
     "digits": early_learning.per_seed_digits(seeds),

@@ -87,7 +87,7 @@ import seaborn as sns
 import torch
 
 from bnrepro import claims
-from bnrepro.data import real
+from bnrepro.data import real, subsets
 from bnrepro.ergen2022 import implicit_reg, tasks
 
 verdict = claims.open(
@@ -120,6 +120,10 @@ torch.set_num_threads(1)  # GD's small matmuls run faster on one thread; `thread
 ds = real.load("cifar10", strict=strict_data)
 verdict.use_dataset(ds)
 pair = tasks.DEFAULT_PAIRS[ds.used]
+(train_per_class, val_per_class), test_per_class, shortfall = subsets.per_class_counts(
+    ds, (train_per_class, val_per_class), test_per_class)
+if shortfall:
+    verdict.deviation(shortfall)
 members = [implicit_reg.Member(k) for k in k_grid] + [implicit_reg.Member(weighted_k, p) for p in weighted_powers]
 solver_options = {"tol_gap_abs": solver_tol, "tol_gap_rel": solver_tol, "tol_feas": solver_tol}
 print(f"data: requested cifar10, used {ds.used}" + (" (SUBSTITUTED: CIFAR-10 not available)" if ds.substituted else ""))

@@ -91,7 +91,7 @@ import numpy as np
 import seaborn as sns
 
 from bnrepro import claims
-from bnrepro.data import real
+from bnrepro.data import real, subsets
 from bnrepro.ergen2022 import bias, tasks
 
 verdict = claims.open(
@@ -119,6 +119,11 @@ verdict = claims.open(
 ds = real.load("cifar10", strict=strict_data)  # a substitution prints a banner
 verdict.use_dataset(ds)
 pair = tasks.DEFAULT_PAIRS[ds.used]
+(half,), n_test_per_class, shortfall = subsets.per_class_counts(ds, (n // 2,), n_test_per_class)
+n, low_rank = tasks.closed_form_n(ds, pair, 2 * half)
+for note in (shortfall, low_rank):
+    if note:
+        verdict.deviation(note)
 print(f"dataset: {ds.used} (requested {ds.requested}{', SUBSTITUTED' if ds.substituted else ''}); pair {pair}")
 print(f"n={n} ({n // 2} per class), test {n_test_per_class} per class, beta={beta}, width={width}, GD lr={lr}, "
       f"steps={steps}, early phase {early_steps} steps, k={k}; float64 torch")

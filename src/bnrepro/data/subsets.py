@@ -37,6 +37,23 @@ def balanced_indices(y: np.ndarray, per_class: int, seed: int, classes=None) -> 
     return np.sort(np.concatenate(picks))
 
 
+def per_class_counts(ds, train_counts: tuple[int, ...], test_count: int) -> tuple[tuple[int, ...], int, str]:
+    """Per-class counts a data set can supply. When its smallest class has fewer training images than
+    `train_counts` sum to (e.g. training and validation rows drawn from the training split), they are scaled down
+    together, in proportion; when it has fewer test images than `test_count`, that is cut to what there is. The
+    note says what changed ('' when nothing did): a notebook states it as a deviation (the digits fallback is small).
+    """
+    have_train, have_test = int(np.bincount(ds.y_train).min()), int(np.bincount(ds.y_test).min())
+    train = tuple(int(c) for c in train_counts)
+    if sum(train) > have_train:
+        train = tuple(c * have_train // sum(train) for c in train)
+    test = min(int(test_count), have_test)
+    if train == tuple(train_counts) and test == test_count:
+        return train, test, ""
+    return train, test, (f"{getattr(ds, 'used', 'the data set')} has too few images per class for {list(train_counts)} "
+                         f"training-split / {test_count} test images: used {list(train)} / {test}")
+
+
 def image_subset(ds, train_per_class: int, test_per_class: int, seed: int, *, standardize: bool = False) -> Split:
     """A class-balanced subset of an image `Dataset`, flattened to float64 vectors.
 

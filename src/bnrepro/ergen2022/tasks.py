@@ -106,6 +106,24 @@ def accuracy(outputs, labels) -> float:
     return float(np.mean(predicted == np.asarray(labels)))
 
 
+def closed_form_n(ds, pair, n: int) -> tuple[int, str]:
+    """An even n <= `n` for which n // 2 images per class of `pair` have centred rank n - 1, the closed form's
+    condition. When n - 1 exceeds the rank r of the pair's centred training pool (digits: 64 pixels, several always
+    blank), n is cut to about r / 2: a draw of r + 1 images has lower rank than the pool (pixels blank on every image
+    of the draw), one of r / 2 in practice does not. The note says so ('' when nothing changes)."""
+    d = int(np.prod(ds.x_train.shape[1:]))
+    if n - 1 < min(d, 200):  # far below the dimension: nothing to check (and no SVD of a CIFAR-sized pool)
+        return n, ""
+    rows = np.flatnonzero(np.isin(ds.y_train, [list(ds.classes).index(c) for c in pair]))
+    pool = flatten(ds.x_train[rows])
+    rank = int(np.linalg.matrix_rank(pool - pool.mean(axis=0)))
+    if n - 1 <= rank:
+        return n, ""
+    capped = rank // 4 * 2
+    return capped, (f"{ds.used}: the pair's training images span {rank} centred dimensions, fewer than n - 1 = {n - 1}: "
+                    f"n cut to {capped}")
+
+
 def image_task(ds, classes, train_per_class: int, val_per_class: int, test_per_class: int, seed: int) -> Task:
     """A seeded draw of `classes` (names in ds.classes; None = all): train and validation rows
     disjoint from ds's training split, test rows from its test split.
