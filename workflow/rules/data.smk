@@ -18,11 +18,11 @@ localrules:
 
 
 rule dataset:
-    # First and alone: a dataset job is short and takes every core while it runs, so that the claims waiting on its
-    # manifest start with all cores free; otherwise single-core claims fill each core it frees, and a claim that
-    # takes several cores waits for them all until the end of the run.
+    # First, and as wide as the widest claim job at this scale: a dataset job is short, and a claim that takes several
+    # cores can then start on the cores it frees; otherwise single-core claims fill each core it frees, and that claim
+    # waits for them all until the end of the run. At the quick scale every claim takes one thread, and so does this.
     priority: 100000
-    threads: 1024  # every core: Snakemake scales a job's threads down to the cores it has
+    threads: max(registry.threads(entry, config["scale"]) for entry in config["claims"].values())
     output:
         manifest_path("{dataset}"),
     params:
