@@ -49,3 +49,53 @@ def test_run_claim_validates_the_registry_and_expands_seed_ranges(tmp_path, monk
     (tmp_path / "config/config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(SystemExit, match="lee2022/norm-increase -> params -> quick -> seeds: 'count' is a required"):
         execute.run_claim("lee2022/norm-increase", scale="quick")
+
+
+DEMO = '''# %% tags=["parameters"]
+claim_id = "lee2022/demo-retry"
+scale = "quick"
+seed_offset = 0
+seeds = [0]
+threads = 1
+
+# %%
+from bnrepro import claims
+verdict = claims.open(claim_id, statement="s", source="demo", evidence="abstract", scale=scale, seeds=seeds,
+                      threads=threads, seed_offset=seed_offset)
+verdict.check("one is positive", 1.0, ">", 0.0, kind="claim")
+verdict.finish()
+'''
+
+
+@pytest.mark.parametrize("failures, ran_a_cell, expected", [(1, False, 0), (3, False, RuntimeError), (1, True, RuntimeError)])
+def test_a_kernel_that_dies_before_its_first_cell_is_started_again(tmp_path, monkeypatch, failures, ran_a_cell, expected):
+    """Kernels started together can race for a port and die before running a cell: execute starts one again (up to
+    three attempts); a kernel that died after running a cell is not retried."""
+    import papermill
+
+    from bnrepro import execute
+
+    monkeypatch.chdir(tmp_path)
+    notebook = tmp_path / "demo.py"
+    notebook.write_text(DEMO)
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(source, output, **kwargs):
+        calls.append(output)
+        if len(calls) <= failures:
+            cells = [new_code_cell("x = 1", execution_count=1 if ran_a_cell else None)]
+            nbformat.write(new_notebook(cells=cells), output)
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(source, output, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    from bnrepro import claims
+
+    paths = {k: tmp_path / f"out.{k}" for k in ("ipynb", "html")} | {"verdict": claims.verdict_path("lee2022/demo-retry")}
+    parameters = {"claim_id": "lee2022/demo-retry", "scale": "quick", "seeds": [0], "threads": 1, "seed_offset": 0}
+    if expected == 0:
+        assert execute.execute(notebook, parameters, **paths) == 0 and len(calls) == 2
+    else:
+        with pytest.raises(expected):
+            execute.execute(notebook, parameters, **paths)
+        assert len(calls) == (1 if ran_a_cell else execute.KERNEL_START_ATTEMPTS)

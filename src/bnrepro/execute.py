@@ -39,6 +39,20 @@ _MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
+# Kernels started at the same moment by parallel jobs can race for the same TCP port (zmq "Address already in use",
+# papermill issue 511): the kernel then dies before running a cell. Seen once here, in a two-core test run.
+KERNEL_START_ATTEMPTS = 3
+
+
+def _ran_a_cell(ipynb: Path) -> bool:
+    """Whether papermill's output notebook shows any executed cell (a kernel that started)."""
+    try:
+        nb = nbformat.read(ipynb, as_version=4)
+    except (OSError, ValueError):
+        return False
+    return any(cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code")
+
+
 def normalize(nb: nbformat.NotebookNode, source: Path) -> nbformat.NotebookNode:
     """Drop timestamps and durations; give cells stable ids; name the source file."""
     meta = nb.metadata.get("papermill", {})
@@ -94,22 +108,30 @@ def execute(notebook: Path, parameters: dict, ipynb: Path, html: Path, verdict: 
     source = jupytext.read(notebook)
     source.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     status = 0
-    try:
-        papermill.execute_notebook(
-            source,
-            str(ipynb),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=os.getcwd(),
-            progress_bar=False,
-            log_output=True,
-            # The notebook has finished (its files are written and closed) when papermill shuts the kernel down;
-            # a graceful shutdown waited 2-3 s per notebook for the kernel to exit, an immediate one does not.
-            shutdown_kernel="immediate",
-        )
-    except papermill.PapermillExecutionError as error:
-        print(f"bnrepro.execute: {notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
-        status = 1
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                source,
+                str(ipynb),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=os.getcwd(),
+                progress_bar=False,
+                log_output=True,
+                # The notebook has finished (its files are written and closed) when papermill shuts the kernel down;
+                # a graceful shutdown waited 2-3 s per notebook for the kernel to exit, an immediate one does not.
+                shutdown_kernel="immediate",
+            )
+        except papermill.PapermillExecutionError as error:
+            print(f"bnrepro.execute: {notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
+            status = 1
+        except Exception as error:  # noqa: BLE001 - only a kernel that never ran a cell is retried
+            if attempt == KERNEL_START_ATTEMPTS or _ran_a_cell(ipynb):
+                raise
+            print(f"bnrepro.execute: the kernel for {notebook} failed to start ({type(error).__name__}: {error}); "
+                  f"starting it again ({attempt + 1} of {KERNEL_START_ATTEMPTS})", file=sys.stderr)
+            continue
+        break
     executed = normalize(nbformat.read(ipynb, as_version=4), notebook)
     nbformat.write(executed, ipynb)
     html.write_text(render_html(executed, html.parent))
