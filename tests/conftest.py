@@ -54,6 +54,27 @@ def two_linear_classifiers():
     return x, w, b, score, y
 
 
+def demo_notebook(claim_id: str) -> str:
+    """A minimal claim notebook (jupytext percent format): one claim check that passes."""
+    return DEMO_NOTEBOOK.replace("{claim_id}", claim_id)
+
+
+DEMO_NOTEBOOK = '''# %% tags=["parameters"]
+claim_id = "{claim_id}"
+scale = "quick"
+seed_offset = 0
+seeds = [0]
+threads = 1
+
+# %%
+from bnrepro import claims
+verdict = claims.open(claim_id, statement="s", source="demo", evidence="abstract", scale=scale, seeds=seeds,
+                      threads=threads, seed_offset=seed_offset)
+verdict.check("one is positive", 1.0, ">", 0.0, kind="claim")
+verdict.finish()
+'''
+
+
 def demo_entry(notebook: str) -> dict:
     """A registry entry for a test's own demo notebook: one thread, seed 0 at both scales."""
     return {"notebook": notebook, "threads": 1, "params": {"paper": {"seeds": [0]}, "quick": {"seeds": [0]}}}

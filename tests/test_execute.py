@@ -7,6 +7,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from bnrepro.execute import normalize
+from conftest import demo_notebook
 
 
 def test_normalize_merges_stream_chunks_and_names_cell_files():
@@ -51,20 +52,7 @@ def test_run_claim_validates_the_registry_and_expands_seed_ranges(tmp_path, monk
         execute.run_claim("lee2022/norm-increase", scale="quick")
 
 
-DEMO = '''# %% tags=["parameters"]
-claim_id = "lee2022/demo-retry"
-scale = "quick"
-seed_offset = 0
-seeds = [0]
-threads = 1
-
-# %%
-from bnrepro import claims
-verdict = claims.open(claim_id, statement="s", source="demo", evidence="abstract", scale=scale, seeds=seeds,
-                      threads=threads, seed_offset=seed_offset)
-verdict.check("one is positive", 1.0, ">", 0.0, kind="claim")
-verdict.finish()
-'''
+DEMO = demo_notebook("lee2022/demo-retry")
 
 
 @pytest.mark.parametrize("failures, ran_a_cell, expected", [(1, False, 0), (3, False, RuntimeError), (1, True, RuntimeError)])

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bnrepro import claims
-from conftest import copy_checkout, demo_entry, snakemake
+from conftest import copy_checkout, demo_entry, demo_notebook, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -56,20 +56,7 @@ def test_bad_config_is_rejected_before_any_job(checkout, tmp_path, case):
     assert not (checkout / "results").exists()
 
 
-OK_NOTEBOOK = '''# %% tags=["parameters"]
-claim_id = "lee2022/demo-ok"
-scale = "quick"
-seed_offset = 0
-seeds = [0]
-threads = 1
-
-# %%
-from bnrepro import claims
-verdict = claims.open(claim_id, statement="s", source="demo", evidence="abstract", scale=scale, seeds=seeds,
-                      threads=threads, seed_offset=seed_offset)
-verdict.check("one is positive", 1.0, ">", 0.0, kind="claim")
-verdict.finish()
-'''
+OK_NOTEBOOK = demo_notebook("lee2022/demo-ok")
 FAILING_NOTEBOOK = OK_NOTEBOOK.replace("demo-ok", "demo-fails").replace("verdict.check(", "1 / 0\nverdict.check(")
 
 

@@ -61,10 +61,9 @@ def image_subset(ds, train_per_class: int, test_per_class: int, seed: int, *, st
     the smallest has, and `note` says so. Pixels stay in [0, 1] (uncentred) by default. `standardize=True` centres and scales every pixel with
     the subset's training mean and standard deviation (constant pixels are left centred, unscaled).
     """
-    train_n = min(train_per_class, np.bincount(ds.y_train).min())
-    test_n = min(test_per_class, np.bincount(ds.y_test).min())
+    (train_n,), test_n, shortfall = per_class_counts(ds, (train_per_class,), test_per_class)
     note = ""
-    if (train_n, test_n) != (train_per_class, test_per_class):  # e.g. the digits fallback is small
+    if shortfall:  # e.g. the digits fallback is small
         note = (f"{getattr(ds, 'used', 'the data set')} has too few images for {train_per_class} training / "
                 f"{test_per_class} test images per class: used {train_n} / {test_n} per class")
         print(note)
